@@ -1,0 +1,60 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "Lathe",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "Linalg", targets: ["Linalg"]),
+        .library(name: "Lathe", targets: ["Lathe"]),
+        .executable(name: "lathe", targets: ["lathe"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLapack",
+            pkgConfig: "lapacke",
+            providers: [.apt(["liblapacke-dev", "libopenblas-dev"])]
+        ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        .target(
+            name: "Linalg",
+            dependencies: [
+                "CLapack",
+                .product(name: "RealModule", package: "swift-numerics"),
+            ]
+        ),
+        .target(
+            name: "Lathe",
+            dependencies: [
+                "Linalg",
+                "CZlib",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .executableTarget(
+            name: "lathe",
+            dependencies: [
+                "Lathe",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "lathe-bench",
+            dependencies: ["Lathe", "Linalg"],
+            path: "Benchmarks/lathe-bench"
+        ),
+        .testTarget(name: "LinalgTests", dependencies: ["Linalg"]),
+        .testTarget(name: "LatheTests", dependencies: ["Lathe", "Linalg"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "LatheCLITests", dependencies: ["Lathe"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

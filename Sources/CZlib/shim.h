@@ -1,0 +1,2 @@
+// The system's zlib header, nothing of our own.
+#include <zlib.h>

@@ -1,0 +1,53 @@
+import Linalg
+
+/// An error in what the user gave Lathe: a data file, a model file, a value. The command-line
+/// tool prints its `description` after `error: ` and exits with status 1.
+public struct InputError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Where the problem is (`data.csv:12`, `model.lathe`), if anywhere.
+    public var location: String?
+    /// What is wrong, in one line.
+    public var message: String
+
+    public init(_ message: String, at location: String? = nil) {
+        self.location = location
+        self.message = message
+    }
+
+    public var description: String {
+        location.map { "\($0): \(message)" } ?? message
+    }
+}
+
+/// A mistake in how Lathe was asked to do something (an unknown hyper-parameter, a value out of
+/// range). The command-line tool prints it after `error: ` and exits with status 2.
+public struct UsageError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// An estimator could not produce a model from the data it was given (too few samples, a
+/// factorisation that failed). Reported as bad input.
+public enum FitError: Error, Sendable, Equatable, CustomStringConvertible {
+    case tooFewSamples(needed: Int, got: Int)
+    case featureCountMismatch(expected: Int, got: Int)
+    case targetCountMismatch(rows: Int, targets: Int)
+    case nonFiniteFeatures
+    case nonFiniteTargets
+    case nonFiniteModel
+    case sparseInputUnsupported(estimator: String)
+    case linearAlgebra(LinalgError)
+
+    public var description: String {
+        switch self {
+        case let .tooFewSamples(needed, got): return "need at least \(needed) samples, got \(got)"
+        case let .featureCountMismatch(expected, got): return "model expects \(expected) features, got \(got)"
+        case let .targetCountMismatch(rows, targets): return "\(rows) rows but \(targets) targets"
+        case .nonFiniteFeatures: return "features contain NaN or infinity"
+        case .nonFiniteTargets: return "targets contain NaN or infinity"
+        case .nonFiniteModel: return "fitting produced non-finite coefficients (is the data badly scaled?)"
+        case let .sparseInputUnsupported(estimator): return "\(estimator) does not accept sparse features yet"
+        case let .linearAlgebra(error): return error.description
+        }
+    }
+}

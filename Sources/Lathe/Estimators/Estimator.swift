@@ -1,0 +1,107 @@
+import Linalg
+
+/// The features an estimator fits on or predicts from: dense or sparse (CSR), `rows × features`.
+public enum FeatureMatrix: Sendable, Equatable {
+    case dense(Matrix)
+    case sparse(SparseMatrix)
+
+    public var rowCount: Int {
+        switch self {
+        case let .dense(m): return m.rowCount
+        case let .sparse(s): return s.rowCount
+        }
+    }
+
+    public var columnCount: Int {
+        switch self {
+        case let .dense(m): return m.columnCount
+        case let .sparse(s): return s.columnCount
+        }
+    }
+
+    /// The rows at `indices`, in that order.
+    public func rows(_ indices: [Int]) -> FeatureMatrix {
+        switch self {
+        case let .dense(m): return .dense(m.rows(indices))
+        case let .sparse(s): return .sparse(s.rows(indices))
+        }
+    }
+
+    /// True when every stored value is finite.
+    public var isFinite: Bool {
+        switch self {
+        case let .dense(m): return m.isFinite
+        case let .sparse(s): return s.isFinite
+        }
+    }
+}
+
+/// A configured learning algorithm: a value holding hyper-parameters, with a name users type.
+///
+/// Estimators never change when fitted: `fit` returns a separate, immutable fitted model.
+public protocol Estimator: Sendable {
+    /// The name on the command line and in model files (`linreg`).
+    static var name: String { get }
+    /// The hyper-parameters, with scikit-learn's names, types, ranges and defaults.
+    static var parameterSpecs: [ParameterSpec] { get }
+    /// The estimator configured from checked values.
+    /// - Throws: `UsageError` when values conflict.
+    init(parameters: Parameters) throws(UsageError)
+    /// The hyper-parameters as checked values.
+    var parameters: Parameters { get }
+}
+
+/// What every fitted model can do: say its input width and turn itself into tensors.
+public protocol FittedModel: Sendable {
+    /// The number of features the model was fitted on.
+    var featureCount: Int { get }
+    /// The learned numbers, by model-file tensor name.
+    func tensors() -> [String: Tensor]
+}
+
+/// An estimator that predicts a number.
+public protocol Regressor: Estimator {
+    associatedtype Fitted: FittedRegressor
+    /// Fits on `x` (`rows × features`) and `y` (one target per row).
+    /// - Throws: `FitError` for unusable data.
+    func fit(_ x: FeatureMatrix, _ y: [Double]) throws -> Fitted
+}
+
+/// A fitted model that predicts a number.
+public protocol FittedRegressor: FittedModel {
+    /// Rebuilds the model from a model file's tensors.
+    /// - Throws: `InputError` when a tensor is missing or has the wrong shape or values.
+    init(tensors: [String: Tensor], parameters: Parameters, location: String) throws(InputError)
+    /// One prediction per row of `x`.
+    /// - Throws: `FitError.featureCountMismatch`, `.nonFiniteFeatures`.
+    func predict(_ x: FeatureMatrix) throws -> [Double]
+}
+
+// MARK: - Default implementations
+
+extension Regressor {
+    /// Every parameter at its default, as `init(parameters:)` sees them.
+    public static var defaultParameters: Parameters { Parameters(defaults: parameterSpecs) }
+
+    /// Fits on a dense matrix.
+    public func fit(_ x: Matrix, _ y: [Double]) throws -> Fitted { try fit(.dense(x), y) }
+}
+
+extension FittedRegressor {
+    /// Predicts from a dense matrix.
+    public func predict(_ x: Matrix) throws -> [Double] { try predict(.dense(x)) }
+}
+
+/// Checks the inputs every `fit` shares: matching lengths, enough rows, finite values.
+func validateFitInputs(_ x: FeatureMatrix, _ y: [Double], minimumSamples: Int = 1) throws(FitError) {
+    guard x.rowCount == y.count else { throw .targetCountMismatch(rows: x.rowCount, targets: y.count) }
+    guard x.rowCount >= minimumSamples else { throw .tooFewSamples(needed: minimumSamples, got: x.rowCount) }
+    guard x.isFinite else { throw .nonFiniteFeatures }
+    guard y.allSatisfy(\.isFinite) else { throw .nonFiniteTargets }
+}
+
+/// Checks prediction inputs against the fitted width.
+func validatePredictInputs(_ x: FeatureMatrix, featureCount: Int) throws(FitError) {
+    guard x.columnCount == featureCount else { throw .featureCountMismatch(expected: featureCount, got: x.columnCount) }
+    guard x.isFinite else { throw .nonFiniteFeatures }
+}

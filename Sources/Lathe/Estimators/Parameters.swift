@@ -1,0 +1,196 @@
+/// One hyper-parameter value.
+public enum ParameterValue: Sendable, Equatable, CustomStringConvertible {
+    case bool(Bool)
+    case int(Int)
+    case double(Double)
+    case string(String)
+    /// A list of integers, such as `hidden_layer_sizes=100,50`.
+    case ints([Int])
+
+    public var description: String {
+        switch self {
+        case let .bool(b): return b ? "true" : "false"
+        case let .int(i): return String(i)
+        case let .double(d): return String(d)
+        case let .string(s): return s
+        case let .ints(list): return list.map(String.init).joined(separator: ",")
+        }
+    }
+
+    /// The value in JSON (model-file `params`, `--json` output).
+    public var json: JSONValue {
+        switch self {
+        case let .bool(b): return .bool(b)
+        case let .int(i): return .integer(Int64(i))
+        case let .double(d): return .number(d)
+        case let .string(s): return .string(s)
+        case let .ints(list): return .array(list.map { .integer(Int64($0)) })
+        }
+    }
+}
+
+/// The declaration of one hyper-parameter: its scikit-learn name, type, range and default.
+public struct ParameterSpec: Sendable {
+    /// The accepted values.
+    public enum Kind: Sendable {
+        case bool
+        /// An integer `>= minimum`.
+        case int(minimum: Int)
+        /// A finite number above `minimum` (strictly when `exclusive`).
+        case double(minimum: Double, exclusive: Bool)
+        /// One of these words.
+        case choice([String])
+        /// A non-empty comma-separated list of integers, each `>= minimum`.
+        case ints(minimum: Int)
+    }
+
+    public var name: String
+    public var kind: Kind
+    public var defaultValue: ParameterValue
+    public var summary: String
+
+    public init(_ name: String, _ kind: Kind, default defaultValue: ParameterValue, _ summary: String) {
+        self.name = name
+        self.kind = kind
+        self.defaultValue = defaultValue
+        self.summary = summary
+    }
+
+    /// What the value may be, for error messages and help.
+    public var domain: String {
+        switch kind {
+        case .bool: return "true or false"
+        case let .int(minimum): return "an integer >= \(minimum)"
+        case let .double(minimum, exclusive): return "a number \(exclusive ? ">" : ">=") \(minimum)"
+        case let .choice(words): return "one of " + words.joined(separator: ", ")
+        case let .ints(minimum): return "comma-separated integers >= \(minimum)"
+        }
+    }
+
+    /// Parses the text of a `--set` value.
+    /// - Throws: `UsageError` naming the parameter and what it accepts.
+    public func parse(_ text: String) throws(UsageError) -> ParameterValue {
+        let value: ParameterValue?
+        switch kind {
+        case .bool:
+            switch text.lowercased() {
+            case "true", "1", "yes": value = .bool(true)
+            case "false", "0", "no": value = .bool(false)
+            default: value = nil
+            }
+        case let .int(minimum):
+            value = Int(text).flatMap { $0 >= minimum ? .int($0) : nil }
+        case let .double(minimum, exclusive):
+            value = Double(text).flatMap { v in
+                v.isFinite && (exclusive ? v > minimum : v >= minimum) ? .double(v) : nil
+            }
+        case let .choice(words):
+            value = words.contains(text) ? .string(text) : nil
+        case let .ints(minimum):
+            let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { Int($0) }
+            value = !parts.isEmpty && parts.allSatisfy({ $0.map { $0 >= minimum } ?? false })
+                ? .ints(parts.map { $0! }) : nil
+        }
+        guard let value else { throw UsageError("\(name)=\(text): expected \(domain)") }
+        return value
+    }
+
+    /// Checks a value read from a model file or built in code against this declaration.
+    func validate(_ value: JSONValue) -> ParameterValue? {
+        switch (kind, value) {
+        case (.bool, .bool(let b)): return .bool(b)
+        case (.int, _): return value.integerValue.flatMap { Int(exactly: $0) }.flatMap { try? parse(String($0)) }
+        case (.double, _): return value.doubleValue.flatMap { try? parse(String($0)) }
+        case (.choice, .string(let s)): return try? parse(s)
+        case (.ints, .array(let items)):
+            let ints = items.compactMap { $0.integerValue.flatMap { Int(exactly: $0) } }
+            guard ints.count == items.count else { return nil }
+            return try? parse(ints.map(String.init).joined(separator: ","))
+        default: return nil
+        }
+    }
+}
+
+/// A complete set of hyper-parameter values for one estimator: every declared parameter has a
+/// value, each checked against its declaration.
+public struct Parameters: Sendable, Equatable {
+    public private(set) var names: [String]
+    private var values: [String: ParameterValue]
+
+    /// Every parameter at its default.
+    public init(defaults specs: [ParameterSpec]) {
+        names = specs.map(\.name)
+        values = Dictionary(uniqueKeysWithValues: specs.map { ($0.name, $0.defaultValue) })
+    }
+
+    /// Defaults overridden by `KEY=VALUE` assignments.
+    /// - Throws: `UsageError` for an unknown key (listing the valid ones) or a bad value.
+    public init(specs: [ParameterSpec], assignments: [(key: String, value: String)], estimator: String) throws(UsageError) {
+        self.init(defaults: specs)
+        for (key, text) in assignments {
+            guard let spec = specs.first(where: { $0.name == key }) else {
+                let valid = specs.map(\.name).joined(separator: ", ")
+                throw UsageError("unknown parameter \"\(key)\" for \(estimator) (valid: \(valid.isEmpty ? "none" : valid))")
+            }
+            values[key] = try spec.parse(text)
+        }
+    }
+
+    /// Values read back from a model file's `params` JSON.
+    /// - Throws: `InputError` when a value is missing, unknown or invalid.
+    public init(specs: [ParameterSpec], json: JSONValue, location: String) throws(InputError) {
+        self.init(defaults: specs)
+        guard let object = json.objectValue else { throw InputError("params is not a JSON object", at: location) }
+        for (key, raw) in object {
+            guard let spec = specs.first(where: { $0.name == key }) else {
+                throw InputError("unknown parameter \"\(key)\" in params", at: location)
+            }
+            guard let value = spec.validate(raw) else {
+                throw InputError("invalid value for \"\(key)\" in params", at: location)
+            }
+            values[key] = value
+        }
+    }
+
+    /// The value of `name`; traps for an undeclared name (a programming error).
+    public subscript(name: String) -> ParameterValue {
+        guard let v = values[name] else { preconditionFailure("undeclared parameter \(name)") }
+        return v
+    }
+
+    public func bool(_ name: String) -> Bool {
+        if case let .bool(b) = self[name] { return b }
+        preconditionFailure("\(name) is not a bool")
+    }
+
+    public func double(_ name: String) -> Double {
+        switch self[name] {
+        case let .double(d): return d
+        case let .int(i): return Double(i)
+        default: preconditionFailure("\(name) is not a number")
+        }
+    }
+
+    public func int(_ name: String) -> Int {
+        if case let .int(i) = self[name] { return i }
+        preconditionFailure("\(name) is not an integer")
+    }
+
+    public func string(_ name: String) -> String {
+        if case let .string(s) = self[name] { return s }
+        preconditionFailure("\(name) is not a word")
+    }
+
+    /// Sets a value in code, checked like a `--set` value.
+    /// - Throws: `UsageError` when `name` is not declared or the value is out of range.
+    public mutating func set(_ name: String, _ value: ParameterValue, specs: [ParameterSpec]) throws(UsageError) {
+        guard let spec = specs.first(where: { $0.name == name }) else { throw UsageError("unknown parameter \"\(name)\"") }
+        guard let checked = spec.validate(value.json) else { throw UsageError("\(name)=\(value): expected \(spec.domain)") }
+        values[name] = checked
+    }
+
+    /// `{"name": value, ...}`.
+    public var json: JSONValue {
+        .object(Dictionary(uniqueKeysWithValues: names.map { ($0, values[$0]!.json) }))
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+
+/// A parsed JSON document, for the places where keys are chosen at run time (JSON-lines data,
+/// model-file headers, request bodies) and every value must be checked before use.
+public enum JSONValue: Sendable, Equatable, Codable {
+    case null
+    case bool(Bool)
+    /// An integer that fits in 64 bits, kept exact.
+    case integer(Int64)
+    case number(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() { self = .null }
+        else if let b = try? container.decode(Bool.self) { self = .bool(b) }
+        else if let i = try? container.decode(Int64.self) { self = .integer(i) }
+        else if let d = try? container.decode(Double.self) { self = .number(d) }
+        else if let s = try? container.decode(String.self) { self = .string(s) }
+        else if let a = try? container.decode([JSONValue].self) { self = .array(a) }
+        else { self = .object(try container.decode([String: JSONValue].self)) }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .null: try container.encodeNil()
+        case let .bool(b): try container.encode(b)
+        case let .integer(i): try container.encode(i)
+        case let .number(d): try container.encode(d)
+        case let .string(s): try container.encode(s)
+        case let .array(a): try container.encode(a)
+        case let .object(o): try container.encode(o)
+        }
+    }
+
+    /// Parses UTF-8 JSON text.
+    /// - Throws: `InputError` when the text is not JSON.
+    public static func parse(_ data: Data, location: String? = nil) throws(InputError) -> JSONValue {
+        do {
+            return try JSONDecoder().decode(JSONValue.self, from: data)
+        } catch {
+            throw InputError("not valid JSON", at: location)
+        }
+    }
+
+    /// Compact JSON text with sorted keys. NaN and infinities, which JSON cannot represent,
+    /// are written as `null`.
+    public var jsonText: String {
+        var out = ""
+        write(to: &out)
+        return out
+    }
+
+    private func write(to out: inout String) {
+        switch self {
+        case .null: out += "null"
+        case let .bool(b): out += b ? "true" : "false"
+        case let .integer(i): out += String(i)
+        case let .number(d): out += d.isFinite ? "\(d)" : "null"
+        case let .string(s): Self.writeString(s, to: &out)
+        case let .array(items):
+            out += "["
+            for (k, item) in items.enumerated() {
+                if k > 0 { out += "," }
+                item.write(to: &out)
+            }
+            out += "]"
+        case let .object(members):
+            out += "{"
+            for (k, key) in members.keys.sorted().enumerated() {
+                if k > 0 { out += "," }
+                Self.writeString(key, to: &out)
+                out += ":"
+                members[key]!.write(to: &out)
+            }
+            out += "}"
+        }
+    }
+
+    private static func writeString(_ s: String, to out: inout String) {
+        out += "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case let c where c.value < 0x20:
+                let hex = String(c.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        out += "\""
+    }
+
+    public var stringValue: String? { if case let .string(s) = self { return s }; return nil }
+    public var objectValue: [String: JSONValue]? { if case let .object(o) = self { return o }; return nil }
+    public var arrayValue: [JSONValue]? { if case let .array(a) = self { return a }; return nil }
+    /// The value as an exact integer (an integral JSON number qualifies).
+    public var integerValue: Int64? {
+        switch self {
+        case let .integer(i): return i
+        case let .number(d) where d.rounded() == d && abs(d) < 9.0e15: return Int64(d)
+        default: return nil
+        }
+    }
+    /// The value as a Double (integers convert).
+    public var doubleValue: Double? {
+        switch self {
+        case let .integer(i): return Double(i)
+        case let .number(d): return d
+        default: return nil
+        }
+    }
+}

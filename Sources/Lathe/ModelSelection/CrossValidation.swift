@@ -1,0 +1,117 @@
+import Foundation
+
+/// The result of cross-validating one model on one dataset: per-fold scores and timings, in the
+/// shape of DESIGN.md's `cv --json` document.
+public struct CrossValidationReport: Sendable {
+    public var dataset: String
+    public var task: Task
+    public var rows: Int
+    /// Numeric feature count (`nil` for text, whose width depends on the fold's vocabulary).
+    public var features: Int?
+    public var model: String
+    public var parameters: Parameters
+    public var folds: Int
+    public var seed: UInt32
+    public var stratified: Bool
+    /// Metric names in report order.
+    public var metricNames: [String]
+    /// Per-fold scores by metric name.
+    public var scores: [String: [Double]]
+    /// Wall-clock seconds to fit each fold.
+    public var fitSeconds: [Double]
+    /// Wall-clock seconds to predict each fold's test rows.
+    public var predictSeconds: [Double]
+
+    /// Mean of a metric over folds.
+    public func mean(_ metric: String) -> Double {
+        let values = scores[metric] ?? []
+        return values.reduce(0, +) / Double(max(values.count, 1))
+    }
+
+    /// Population standard deviation of a metric over folds (NumPy's default, ddof = 0).
+    public func standardDeviation(_ metric: String) -> Double {
+        let values = scores[metric] ?? []
+        guard !values.isEmpty else { return 0 }
+        let m = mean(metric)
+        return (values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(values.count)).squareRoot()
+    }
+
+    /// Mean of every metric.
+    public var means: [String: Double] {
+        Dictionary(uniqueKeysWithValues: metricNames.map { ($0, mean($0)) })
+    }
+
+    /// DESIGN.md's `cv --json` document.
+    public var json: JSONValue {
+        .object([
+            "dataset": .string(dataset),
+            "task": .string(task.rawValue),
+            "rows": .integer(Int64(rows)),
+            "features": features.map { .integer(Int64($0)) } ?? .null,
+            "model": .string(model),
+            "params": parameters.json,
+            "folds": .integer(Int64(folds)),
+            "seed": .integer(Int64(seed)),
+            "stratified": .bool(stratified),
+            "scores": .object(scores.mapValues { .array($0.map { .number($0) }) }),
+            "mean": .object(Dictionary(uniqueKeysWithValues: metricNames.map { ($0, .number(mean($0))) })),
+            "std": .object(Dictionary(uniqueKeysWithValues: metricNames.map { ($0, .number(standardDeviation($0))) })),
+            "fit_seconds": .array(fitSeconds.map { .number($0) }),
+            "predict_seconds": .array(predictSeconds.map { .number($0) }),
+        ])
+    }
+}
+
+/// K-fold cross-validation: each fold fits a fresh model on its training rows and scores its
+/// test rows.
+public enum CrossValidation {
+    /// Runs `spec` over the folds of `splitter` on `dataset`.
+    /// - Parameters:
+    ///   - progress: called after each fold with (folds done, folds in all).
+    /// - Throws: `UsageError` when the rows cannot be split; `InputError`/`FitError` when a fold
+    ///   cannot be fitted.
+    public static func run(_ spec: ModelSpec, on dataset: Dataset, splitter: KFold,
+                           progress: ((Int, Int) -> Void)? = nil) throws -> CrossValidationReport {
+        let splits = try splitter.splits(rowCount: dataset.rowCount)
+        let metricNames: [String]
+        switch spec.task {
+        case .regression: metricNames = RegressionMetrics.names
+        case .classification: throw UsageError("classification metrics are not available yet")
+        }
+        var scores: [String: [Double]] = Dictionary(uniqueKeysWithValues: metricNames.map { ($0, []) })
+        var fitSeconds: [Double] = []
+        var predictSeconds: [Double] = []
+        let clock = ContinuousClock()
+        let allTargets = try dataset.regressionTargets()
+        for (k, split) in splits.enumerated() {
+            var model: TrainedModel?
+            let fitTime = try clock.measure { model = try spec.fit(dataset, rows: split.train) }
+            let test = dataset.rows(split.test)
+            var predictions: [Prediction] = []
+            let predictTime = try clock.measure { predictions = try model!.predict(test) }
+            let predicted = predictions.map { p -> Double in
+                switch p { case let .value(v): return v }
+            }
+            let expected = split.test.map { allTargets[$0] }
+            for (name, value) in RegressionMetrics.all(predicted: predicted, expected: expected) {
+                scores[name]?.append(value)
+            }
+            fitSeconds.append(fitTime.seconds)
+            predictSeconds.append(predictTime.seconds)
+            progress?(k + 1, splits.count)
+        }
+        return CrossValidationReport(
+            dataset: dataset.name, task: spec.task, rows: dataset.rowCount, features: dataset.featureCount,
+            model: spec.entry.name, parameters: spec.parameters, folds: splits.count, seed: splitter.seed,
+            stratified: false, metricNames: metricNames, scores: scores,
+            fitSeconds: fitSeconds, predictSeconds: predictSeconds)
+    }
+}
+
+extension Duration {
+    /// The duration in seconds.
+    var seconds: Double {
+        let (s, attoseconds) = components
+        return Double(s) + Double(attoseconds) * 1e-18
+    }
+}

@@ -1,0 +1,53 @@
+/// One train/test split: row indices, never copies of the data.
+public struct Split: Sendable, Equatable {
+    /// Training rows, ascending.
+    public var train: [Int]
+    /// Test rows, in the splitter's order.
+    public var test: [Int]
+}
+
+/// Something that divides `n` rows into train/test splits.
+public protocol Splitter: Sendable {
+    /// The splits for `rowCount` rows.
+    /// - Throws: `UsageError` when the rows cannot be split as configured.
+    func splits(rowCount: Int) throws(UsageError) -> [Split]
+}
+
+/// K-fold cross-validation splits, as scikit-learn's `KFold`: the (optionally shuffled) rows
+/// cut into `k` consecutive folds, the first `n mod k` of them one row larger.
+public struct KFold: Splitter, Equatable {
+    public var foldCount: Int
+    public var shuffle: Bool
+    /// The `random_state` used when shuffling.
+    public var seed: UInt32
+
+    /// - Precondition: `foldCount >= 2`.
+    public init(foldCount: Int = 5, shuffle: Bool = true, seed: UInt32 = 0) {
+        self.foldCount = foldCount
+        self.shuffle = shuffle
+        self.seed = seed
+    }
+
+    public func splits(rowCount: Int) throws(UsageError) -> [Split] {
+        guard foldCount >= 2 else { throw UsageError("--folds must be at least 2, got \(foldCount)") }
+        guard foldCount <= rowCount else {
+            throw UsageError("cannot make \(foldCount) folds from \(rowCount) rows")
+        }
+        var order = Array(0..<rowCount)
+        if shuffle {
+            var rng = MersenneTwister(seed: seed)
+            rng.shuffle(&order)
+        }
+        var result: [Split] = []
+        var start = 0
+        for fold in 0..<foldCount {
+            let size = rowCount / foldCount + (fold < rowCount % foldCount ? 1 : 0)
+            let test = Array(order[start..<(start + size)])
+            var inTest = [Bool](repeating: false, count: rowCount)
+            for i in test { inTest[i] = true }
+            result.append(Split(train: (0..<rowCount).filter { !inTest[$0] }, test: test))
+            start += size
+        }
+        return result
+    }
+}

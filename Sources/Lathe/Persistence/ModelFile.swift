@@ -1,0 +1,107 @@
+import Foundation
+
+/// Lathe's version, written into every model file.
+public let latheVersion = "0.1.0"
+
+/// Reading and writing model files: a safetensors container whose metadata says what the
+/// model is (DESIGN.md "Model files").
+public enum ModelFile {
+    /// The `format` metadata value.
+    public static let format = "lathe-model"
+    /// The `format_version` this build writes and reads.
+    public static let formatVersion = "1"
+
+    /// The container for `model`.
+    /// - Parameter created: the time stamp to record (now by default).
+    public static func container(for model: TrainedModel, created: Date = Date()) -> SafeTensors {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        let metadata: [String: String] = [
+            "format": format,
+            "format_version": formatVersion,
+            "estimator": model.estimator,
+            "task": model.task.rawValue,
+            "params": model.parameters.json.jsonText,
+            "pipeline": JSONValue.array([]).jsonText,
+            "feature_names": JSONValue.array(model.featureNames.map { .string($0) }).jsonText,
+            "lathe_version": latheVersion,
+            "created": formatter.string(from: created),
+            "training": model.training.json.jsonText,
+        ]
+        return SafeTensors(metadata: metadata, tensors: model.fitted.model.tensors())
+    }
+
+    /// Writes `model` to `path` atomically (a partial file never replaces a good one).
+    /// - Throws: `InputError` when the file cannot be written.
+    public static func write(_ model: TrainedModel, to path: String) throws(InputError) {
+        let bytes = container(for: model).serialized()
+        do {
+            try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw InputError("cannot write the model file: \(error.localizedDescription)", at: path)
+        }
+    }
+
+    /// Reads and checks the model file at `path`.
+    /// - Throws: `InputError` for a missing, truncated, corrupted or foreign file.
+    public static func read(_ path: String) throws(InputError) -> TrainedModel {
+        try decode(try readFile(path), location: path)
+    }
+
+    /// Checks and decodes a model file's bytes.
+    /// - Throws: `InputError` describing the first problem.
+    public static func decode(_ bytes: [UInt8], location: String) throws(InputError) -> TrainedModel {
+        let container = try SafeTensors(bytes: bytes, location: location)
+        let meta = container.metadata
+        func require(_ key: String) throws(InputError) -> String {
+            guard let v = meta[key] else { throw InputError("not a Lathe model: metadata has no \"\(key)\"", at: location) }
+            return v
+        }
+        func json(_ key: String) throws(InputError) -> JSONValue {
+            let text = try require(key)
+            do { return try JSONValue.parse(Data(text.utf8)) } catch {
+                throw InputError("metadata \"\(key)\" is not valid JSON", at: location)
+            }
+        }
+        guard try require("format") == format else { throw InputError("not a Lathe model (format is not \(format))", at: location) }
+        let version = try require("format_version")
+        guard version == formatVersion else {
+            throw InputError("model format version \(version) is not supported (this build reads \(formatVersion))", at: location)
+        }
+        let name = try require("estimator")
+        guard let taskName = Task(rawValue: try require("task")) else {
+            throw InputError("metadata \"task\" must be classification or regression", at: location)
+        }
+        let entry: EstimatorEntry
+        let implementation: EstimatorImplementation
+        do {
+            entry = try EstimatorRegistry.entry(named: name)
+            implementation = try entry.implementation(for: taskName)
+        } catch {
+            throw InputError(error.message, at: location)
+        }
+        let parameters = try Parameters(specs: implementation.parameterSpecs, json: try json("params"), location: location)
+        guard let pipeline = try json("pipeline").arrayValue, pipeline.isEmpty else {
+            throw InputError("metadata \"pipeline\" holds steps this build does not know", at: location)
+        }
+        guard let namesJSON = try json("feature_names").arrayValue else {
+            throw InputError("metadata \"feature_names\" is not an array", at: location)
+        }
+        let featureNames = namesJSON.compactMap(\.stringValue)
+        guard featureNames.count == namesJSON.count else {
+            throw InputError("metadata \"feature_names\" must hold strings", at: location)
+        }
+        let fitted = try implementation.load(container.tensors, parameters, nil, location)
+        guard fitted.model.featureCount == featureNames.count else {
+            throw InputError("model has \(fitted.model.featureCount) weights but \(featureNames.count) feature names", at: location)
+        }
+        let training = try json("training").objectValue
+        let info = TrainingInfo(
+            rows: training?["rows"]?.integerValue.flatMap { Int(exactly: $0) } ?? 0,
+            dataName: training?["data"]?.stringValue ?? "",
+            dataSHA256: training?["data_sha256"]?.stringValue ?? "",
+            crossValidationMeans: training?["cv_mean"]?.objectValue?.compactMapValues(\.doubleValue))
+        return TrainedModel(estimator: entry.name, task: taskName, parameters: parameters,
+                            featureNames: featureNames, fitted: fitted, training: info)
+    }
+}

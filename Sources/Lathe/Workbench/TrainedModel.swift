@@ -1,0 +1,84 @@
+import Foundation
+import Linalg
+
+/// One prediction, shaped as `lathe predict --json` prints it.
+public enum Prediction: Sendable, Equatable {
+    /// A regression value.
+    case value(Double)
+
+    /// `{"value": 151.2}`.
+    public var json: JSONValue {
+        switch self {
+        case let .value(v): return .object(["value": .number(v)])
+        }
+    }
+
+    /// The plain-text form: the value.
+    public var text: String {
+        switch self {
+        case let .value(v): return formatNumber(v)
+        }
+    }
+}
+
+/// A fitted model with everything needed to use and store it: the estimator's name and
+/// settings, the feature names, the fitted numbers and where the training data came from.
+public struct TrainedModel: Sendable {
+    public let estimator: String
+    public let task: Task
+    public let parameters: Parameters
+    /// Names of the numeric input columns, in order.
+    public let featureNames: [String]
+    public let fitted: FittedPredictor
+    public var training: TrainingInfo
+
+    /// The number of input features.
+    public var featureCount: Int { fitted.model.featureCount }
+
+    /// Predicts every row of `x` (`rows × featureCount`).
+    /// - Throws: `FitError` for a wrong feature count or non-finite values.
+    public func predict(_ x: FeatureMatrix) throws -> [Prediction] {
+        switch fitted {
+        case let .regressor(r): return try r.predict(x).map { .value($0) }
+        }
+    }
+
+    /// Predictions for the rows of `dataset` (its targets are ignored).
+    public func predict(_ dataset: Dataset) throws -> [Prediction] {
+        switch dataset.features {
+        case let .numeric(m, _): return try predict(.dense(m))
+        case .text: throw InputError("this model takes numeric features, not text", at: dataset.name)
+        }
+    }
+
+    /// Parses prediction inputs, one per line: comma-separated feature values.
+    /// - Parameters:
+    ///   - lines: the input lines (blank lines are errors).
+    ///   - location: the input's name for messages (`stdin`, a path).
+    /// - Throws: `InputError` naming the line of a malformed input.
+    public func features(fromLines lines: [String], location: String) throws(InputError) -> FeatureMatrix {
+        let width = featureCount
+        var elements: [Double] = []
+        elements.reserveCapacity(lines.count * width)
+        for (i, line) in lines.enumerated() {
+            let cells = line.split(separator: ",", omittingEmptySubsequences: false)
+            guard cells.count == width else {
+                throw InputError("expected \(width) comma-separated values, found \(cells.count)", at: "\(location):\(i + 1)")
+            }
+            for (j, cell) in cells.enumerated() {
+                let trimmed = cell.trimmingCharacters(in: .whitespaces)
+                guard let v = Double(trimmed), v.isFinite else {
+                    throw InputError("value \(j + 1) (\"\(trimmed.prefix(40))\") is not a finite number", at: "\(location):\(i + 1)")
+                }
+                elements.append(v)
+            }
+        }
+        return .dense(try! Matrix(rowCount: lines.count, columnCount: width, elements: elements))
+    }
+}
+
+/// Shortest text that reads back as the same Double.
+func formatNumber(_ v: Double) -> String {
+    if v == v.rounded(), abs(v) < 1e15 { return String(Int64(v)) }
+    return "\(v)"
+}

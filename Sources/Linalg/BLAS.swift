@@ -1,0 +1,115 @@
+import CLapack
+
+/// Process-wide settings of the BLAS library (OpenBLAS).
+public enum BLAS {
+    /// Sets how many threads OpenBLAS uses for each call. The setting is process-global, so
+    /// code that runs several BLAS-heavy tasks at once sets it to 1 to avoid oversubscription.
+    public static func setThreadCount(_ count: Int) {
+        openblas_set_num_threads(Int32(clamping: max(1, count)))
+    }
+
+    /// The number of threads OpenBLAS currently uses.
+    public static var threadCount: Int { Int(openblas_get_num_threads()) }
+}
+
+/// Dot product `xᵀy` (`cblas_ddot`).
+/// - Throws: `LinalgError.shapeMismatch` when the lengths differ.
+public func dot(_ x: [Double], _ y: [Double]) throws(LinalgError) -> Double {
+    guard x.count == y.count else { throw .shapeMismatch(operation: "dot", left: [x.count], right: [y.count]) }
+    let n = try lapackInt(x.count, "dot")
+    return x.withUnsafeBufferPointer { xp in
+        y.withUnsafeBufferPointer { yp in cblas_ddot(n, xp.baseAddress, 1, yp.baseAddress, 1) }
+    }
+}
+
+/// `y ← αx + y` (`cblas_daxpy`).
+/// - Throws: `LinalgError.shapeMismatch` when the lengths differ.
+public func axpy(_ alpha: Double, _ x: [Double], _ y: inout [Double]) throws(LinalgError) {
+    guard x.count == y.count else { throw .shapeMismatch(operation: "axpy", left: [x.count], right: [y.count]) }
+    let n = try lapackInt(x.count, "axpy")
+    x.withUnsafeBufferPointer { xp in
+        y.withUnsafeMutableBufferPointer { yp in cblas_daxpy(n, alpha, xp.baseAddress, 1, yp.baseAddress, 1) }
+    }
+}
+
+extension Matrix {
+    /// General matrix product `α·op(A)·op(B)` (`cblas_dgemm`), where `op` transposes when asked.
+    ///
+    /// - Parameters:
+    ///   - a: `m × k` (or `k × m` with `transposeA`).
+    ///   - b: `k × n` (or `n × k` with `transposeB`).
+    ///   - alpha: scale of the product.
+    /// - Returns: the `m × n` product.
+    /// - Throws: `LinalgError.shapeMismatch` when the inner dimensions differ.
+    public static func gemm(_ a: Matrix, _ b: Matrix, transposeA: Bool = false, transposeB: Bool = false,
+                            alpha: Double = 1) throws(LinalgError) -> Matrix {
+        let m = transposeA ? a.columnCount : a.rowCount
+        let k = transposeA ? a.rowCount : a.columnCount
+        let kb = transposeB ? b.columnCount : b.rowCount
+        let n = transposeB ? b.rowCount : b.columnCount
+        guard k == kb else { throw .shapeMismatch(operation: "gemm", left: [m, k], right: [kb, n]) }
+        var c = Matrix(rowCount: m, columnCount: n)
+        guard m > 0, n > 0, k > 0 else { return c }
+        let (m32, n32, k32) = (try lapackInt(m, "gemm"), try lapackInt(n, "gemm"), try lapackInt(k, "gemm"))
+        let lda = try lapackInt(max(1, a.columnCount), "gemm")
+        let ldb = try lapackInt(max(1, b.columnCount), "gemm")
+        a.withUnsafeBufferPointer { ap in
+            b.withUnsafeBufferPointer { bp in
+                c.withUnsafeMutableBufferPointer { cp in
+                    cblas_dgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans,
+                                transposeB ? CblasTrans : CblasNoTrans,
+                                m32, n32, k32, alpha, ap.baseAddress, lda, bp.baseAddress, ldb,
+                                0, cp.baseAddress, n32)
+                }
+            }
+        }
+        return c
+    }
+
+    /// Matrix–vector product `A·x`, or `Aᵀ·x` with `transpose` (`cblas_dgemv`).
+    /// - Parameter vector: length `columnCount` (or `rowCount` when transposed).
+    /// - Returns: length `rowCount` (or `columnCount` when transposed).
+    /// - Throws: `LinalgError.shapeMismatch` on a length mismatch.
+    public func gemv(_ vector: [Double], transpose: Bool = false, alpha: Double = 1) throws(LinalgError) -> [Double] {
+        let inner = transpose ? rowCount : columnCount
+        let outer = transpose ? columnCount : rowCount
+        guard vector.count == inner else {
+            throw .shapeMismatch(operation: transpose ? "gemv (transposed)" : "gemv", left: shape, right: [vector.count])
+        }
+        var y = [Double](repeating: 0, count: outer)
+        guard rowCount > 0, columnCount > 0 else { return y }
+        let (m, n) = (try lapackInt(rowCount, "gemv"), try lapackInt(columnCount, "gemv"))
+        withUnsafeBufferPointer { ap in
+            vector.withUnsafeBufferPointer { xp in
+                y.withUnsafeMutableBufferPointer { yp in
+                    cblas_dgemv(CblasRowMajor, transpose ? CblasTrans : CblasNoTrans, m, n, alpha,
+                                ap.baseAddress, n, xp.baseAddress, 1, 0, yp.baseAddress, 1)
+                }
+            }
+        }
+        return y
+    }
+
+    /// The Gram matrix `AᵀA` (`columnCount × columnCount`), or `AAᵀ` with `outer`, by `cblas_dsyrk`
+    /// (half the work of a general product); both triangles are filled.
+    /// - Throws: `LinalgError.dimensionTooLarge` past the 32-bit interface.
+    public func gram(outer: Bool = false) throws(LinalgError) -> Matrix {
+        let n = outer ? rowCount : columnCount
+        let k = outer ? columnCount : rowCount
+        var c = Matrix(rowCount: n, columnCount: n)
+        guard n > 0, k > 0 else { return c }
+        let (n32, k32) = (try lapackInt(n, "syrk"), try lapackInt(k, "syrk"))
+        let lda = try lapackInt(max(1, columnCount), "syrk")
+        withUnsafeBufferPointer { ap in
+            c.withUnsafeMutableBufferPointer { cp in
+                // Row-major AᵀA is "transpose" in CBLAS terms: C = op(A)·op(A)ᵀ with op(A) = Aᵀ.
+                cblas_dsyrk(CblasRowMajor, CblasUpper, outer ? CblasNoTrans : CblasTrans,
+                            n32, k32, 1, ap.baseAddress, lda, 0, cp.baseAddress, n32)
+                for i in 0..<n {
+                    for j in 0..<i { cp[i * n + j] = cp[j * n + i] }
+                }
+            }
+        }
+        return c
+    }
+}

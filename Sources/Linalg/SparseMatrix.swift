@@ -1,0 +1,205 @@
+/// A sparse matrix of `Double` in compressed sparse row (CSR) form.
+///
+/// Row `i`'s stored entries are `columnIndices[rowOffsets[i] ..< rowOffsets[i + 1]]` with the
+/// matching `values`; within a row the column indices are strictly increasing.
+public struct SparseMatrix: Sendable, Equatable {
+    /// Number of rows.
+    public let rowCount: Int
+    /// Number of columns.
+    public let columnCount: Int
+    /// `rowCount + 1` offsets into `columnIndices` and `values`, starting at 0.
+    public private(set) var rowOffsets: [Int]
+    /// Column of each stored entry.
+    public private(set) var columnIndices: [Int32]
+    /// Value of each stored entry.
+    public private(set) var values: [Double]
+
+    /// Number of stored entries.
+    public var storedCount: Int { values.count }
+    /// `[rowCount, columnCount]`.
+    public var shape: [Int] { [rowCount, columnCount] }
+
+    /// A CSR matrix over existing arrays, checked for consistency.
+    /// - Throws: `LinalgError.invalidSparseStructure` when offsets are not monotone from 0 to the
+    ///   entry count, an index is out of range, or a row's indices are not strictly increasing.
+    public init(rowCount: Int, columnCount: Int, rowOffsets: [Int], columnIndices: [Int32], values: [Double]) throws(LinalgError) {
+        guard rowCount >= 0, columnCount >= 0, columnCount <= Int(Int32.max) else {
+            throw .invalidSparseStructure("bad shape [\(rowCount), \(columnCount)]")
+        }
+        guard rowOffsets.count == rowCount + 1, rowOffsets.first == 0, rowOffsets.last == values.count,
+              columnIndices.count == values.count else {
+            throw .invalidSparseStructure("offsets and lengths disagree")
+        }
+        for i in 0..<rowCount {
+            let (start, end) = (rowOffsets[i], rowOffsets[i + 1])
+            guard start <= end else { throw .invalidSparseStructure("row \(i) has decreasing offsets") }
+            var previous: Int32 = -1
+            for p in start..<end {
+                let c = columnIndices[p]
+                guard c > previous, Int(c) < columnCount else {
+                    throw .invalidSparseStructure("row \(i) has an out-of-range or unsorted column index \(c)")
+                }
+                previous = c
+            }
+        }
+        self.rowCount = rowCount
+        self.columnCount = columnCount
+        self.rowOffsets = rowOffsets
+        self.columnIndices = columnIndices
+        self.values = values
+    }
+
+    /// A CSR matrix from rows of `(column, value)` pairs in any order; repeated columns in a
+    /// row are summed, explicit zeros are kept.
+    /// - Throws: `LinalgError.invalidSparseStructure` for a column outside `0..<columnCount`.
+    public init(columnCount: Int, rows: [[(column: Int, value: Double)]]) throws(LinalgError) {
+        var offsets = [0]
+        offsets.reserveCapacity(rows.count + 1)
+        var indices: [Int32] = []
+        var values: [Double] = []
+        for (i, row) in rows.enumerated() {
+            let sorted = row.sorted { $0.column < $1.column }
+            for entry in sorted {
+                guard entry.column >= 0, entry.column < columnCount else {
+                    throw .invalidSparseStructure("row \(i): column \(entry.column) outside 0..<\(columnCount)")
+                }
+                if indices.count > offsets[offsets.count - 1], Int(indices[indices.count - 1]) == entry.column {
+                    values[values.count - 1] += entry.value
+                } else {
+                    indices.append(Int32(entry.column))
+                    values.append(entry.value)
+                }
+            }
+            offsets.append(indices.count)
+        }
+        try self.init(rowCount: rows.count, columnCount: columnCount, rowOffsets: offsets,
+                      columnIndices: indices, values: values)
+    }
+
+    /// The sparse form of a dense matrix (zeros are not stored).
+    public init(_ dense: Matrix) {
+        var offsets = [0]
+        var indices: [Int32] = []
+        var values: [Double] = []
+        dense.withUnsafeBufferPointer { src in
+            for i in 0..<dense.rowCount {
+                for j in 0..<dense.columnCount where src[i * dense.columnCount + j] != 0 {
+                    indices.append(Int32(j))
+                    values.append(src[i * dense.columnCount + j])
+                }
+                offsets.append(indices.count)
+            }
+        }
+        self.rowCount = dense.rowCount
+        self.columnCount = dense.columnCount
+        self.rowOffsets = offsets
+        self.columnIndices = indices
+        self.values = values
+    }
+
+    /// The rows at `indices`, in that order (indices may repeat).
+    public func rows(_ indices: [Int]) -> SparseMatrix {
+        var offsets = [0]
+        offsets.reserveCapacity(indices.count + 1)
+        var total = 0
+        for i in indices {
+            precondition(i >= 0 && i < rowCount, "row index out of range")
+            total += rowOffsets[i + 1] - rowOffsets[i]
+            offsets.append(total)
+        }
+        var newIndices = [Int32](repeating: 0, count: total)
+        var newValues = [Double](repeating: 0, count: total)
+        columnIndices.withUnsafeBufferPointer { ci in
+            values.withUnsafeBufferPointer { vs in
+                newIndices.withUnsafeMutableBufferPointer { ni in
+                    newValues.withUnsafeMutableBufferPointer { nv in
+                        var out = 0
+                        for i in indices {
+                            for p in rowOffsets[i]..<rowOffsets[i + 1] {
+                                ni[out] = ci[p]
+                                nv[out] = vs[p]
+                                out += 1
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return SparseMatrix(unchecked: indices.count, columnCount, offsets, newIndices, newValues)
+    }
+
+    private init(unchecked rowCount: Int, _ columnCount: Int, _ offsets: [Int], _ indices: [Int32], _ values: [Double]) {
+        self.rowCount = rowCount
+        self.columnCount = columnCount
+        self.rowOffsets = offsets
+        self.columnIndices = indices
+        self.values = values
+    }
+
+    /// `X·w`: one value per row.
+    /// - Parameter w: length `columnCount`.
+    /// - Throws: `LinalgError.shapeMismatch` on a length mismatch.
+    public func multiply(_ w: [Double]) throws(LinalgError) -> [Double] {
+        guard w.count == columnCount else {
+            throw .shapeMismatch(operation: "SparseMatrix.multiply", left: shape, right: [w.count])
+        }
+        var out = [Double](repeating: 0, count: rowCount)
+        rowOffsets.withUnsafeBufferPointer { ro in
+            columnIndices.withUnsafeBufferPointer { ci in
+                values.withUnsafeBufferPointer { vs in
+                    w.withUnsafeBufferPointer { wp in
+                        out.withUnsafeMutableBufferPointer { op in
+                            for i in 0..<rowCount {
+                                var s = 0.0
+                                for p in ro[i]..<ro[i + 1] { s += vs[p] * wp[Int(ci[p])] }
+                                op[i] = s
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// `Xᵀ·v`: one value per column.
+    /// - Parameter v: length `rowCount`.
+    /// - Throws: `LinalgError.shapeMismatch` on a length mismatch.
+    public func transposeMultiply(_ v: [Double]) throws(LinalgError) -> [Double] {
+        guard v.count == rowCount else {
+            throw .shapeMismatch(operation: "SparseMatrix.transposeMultiply", left: shape, right: [v.count])
+        }
+        var out = [Double](repeating: 0, count: columnCount)
+        rowOffsets.withUnsafeBufferPointer { ro in
+            columnIndices.withUnsafeBufferPointer { ci in
+                values.withUnsafeBufferPointer { vs in
+                    v.withUnsafeBufferPointer { vp in
+                        out.withUnsafeMutableBufferPointer { op in
+                            for i in 0..<rowCount {
+                                let scale = vp[i]
+                                if scale == 0 { continue }
+                                for p in ro[i]..<ro[i + 1] { op[Int(ci[p])] += scale * vs[p] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// The dense form.
+    public func dense() -> Matrix {
+        var m = Matrix(rowCount: rowCount, columnCount: columnCount)
+        let c = columnCount
+        m.withUnsafeMutableBufferPointer { dst in
+            for i in 0..<rowCount {
+                for p in rowOffsets[i]..<rowOffsets[i + 1] { dst[i * c + Int(columnIndices[p])] = values[p] }
+            }
+        }
+        return m
+    }
+
+    /// True when every stored value is finite.
+    public var isFinite: Bool { values.allSatisfy { $0.isFinite } }
+}

@@ -1,0 +1,120 @@
+import ArgumentParser
+import Foundation
+import Lathe
+
+/// Where the data comes from and which columns to use.
+struct DataOptions: ParsableArguments {
+    @Argument(help: "A data file (CSV, TSV, JSON lines, optionally .gz) or a bundled dataset's name.")
+    var data: String
+
+    @Option(help: "Numeric CSV: the target column.")
+    var target: String = "target"
+
+    @Option(help: "Text data: the label column.")
+    var label: String = "label"
+
+    @Option(help: "Text data: the text column (naming it makes a .csv file text data).")
+    var text: String?
+
+    @Option(help: "classification or regression (inferred from the targets by default).")
+    var task: String?
+
+    func load() throws -> (Dataset, Task) {
+        let dataset = try Dataset.load(data, columns: ColumnOptions(target: target, label: label, text: text))
+        guard let task else { return (dataset, dataset.inferredTask) }
+        guard let chosen = Task(rawValue: task) else {
+            throw UsageError("--task must be classification or regression, got \"\(task)\"")
+        }
+        return (dataset, chosen)
+    }
+}
+
+/// Which estimator, with which hyper-parameters.
+struct ModelOptions: ParsableArguments {
+    @Option(help: "The estimator: \(EstimatorRegistry.names.joined(separator: ", ")).")
+    var model: String
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("A hyper-parameter, KEY=VALUE (scikit-learn's names).", valueName: "KEY=VALUE"))
+    var assignments: [String] = []
+
+    func spec(task: Task) throws -> ModelSpec {
+        var pairs: [(key: String, value: String)] = []
+        for assignment in assignments {
+            guard let eq = assignment.firstIndex(of: "="), eq != assignment.startIndex else {
+                throw UsageError("--set expects KEY=VALUE, got \"\(assignment)\"")
+            }
+            pairs.append((String(assignment[..<eq]), String(assignment[assignment.index(after: eq)...])))
+        }
+        return try ModelSpec(name: model, task: task, assignments: pairs)
+    }
+}
+
+/// Output and progress switches.
+struct OutputOptions: ParsableArguments {
+    @Flag(help: "Print one JSON document on stdout.")
+    var json = false
+
+    @Flag(help: "No progress on stderr, even on a terminal.")
+    var quiet = false
+
+    @Flag(help: "Progress and logs on stderr even when it is not a terminal.")
+    var verbose = false
+
+    /// A progress line on stderr, only on a terminal (or with --verbose), never with --quiet.
+    var progress: Progress { Progress(enabled: !quiet && (verbose || isatty(STDERR_FILENO) == 1)) }
+}
+
+/// Cross-validation splitting.
+struct SplitOptions: ParsableArguments {
+    @Option(help: "Number of folds (at least 2).")
+    var folds: Int = 5
+
+    @Option(help: "Seed of the shuffle (0 to 4294967295), as scikit-learn's random_state.")
+    var seed: Int = 0
+
+    func kFold() throws -> KFold {
+        guard let s = UInt32(exactly: seed) else { throw UsageError("--seed must be between 0 and 4294967295") }
+        guard folds >= 2 else { throw UsageError("--folds must be at least 2, got \(folds)") }
+        return KFold(foldCount: folds, shuffle: true, seed: s)
+    }
+}
+
+/// A one-line progress display on stderr that redraws itself.
+struct Progress: Sendable {
+    let enabled: Bool
+    private let start = ContinuousClock.now
+
+    init(enabled: Bool) { self.enabled = enabled }
+
+    func update(_ label: String, done: Int, total: Int) {
+        guard enabled else { return }
+        let width = 24
+        let filled = total > 0 ? width * done / total : 0
+        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+        let elapsed = (ContinuousClock.now - start).components.seconds
+        FileHandle.standardError.write(Data("\r\(label) [\(bar)] \(done)/\(total)  \(elapsed)s".utf8))
+        if done == total { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    }
+}
+
+/// Writes text to stdout.
+func emit(_ text: String) {
+    FileHandle.standardOutput.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+}
+
+/// Left- or right-aligned table columns.
+func table(_ rows: [[String]], rightAligned: Set<Int> = []) -> String {
+    guard let width = rows.map(\.count).max() else { return "" }
+    var widths = [Int](repeating: 0, count: width)
+    for row in rows { for (j, cell) in row.enumerated() { widths[j] = max(widths[j], cell.count) } }
+    return rows.map { row in
+        row.enumerated().map { j, cell in
+            let pad = String(repeating: " ", count: widths[j] - cell.count)
+            return rightAligned.contains(j) ? pad + cell : cell + pad
+        }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+    }.joined(separator: "\n")
+}
+
+func fixed(_ v: Double, _ digits: Int = 4) -> String {
+    v.isFinite ? String(format: "%.\(digits)f", v) : "nan"
+}
