@@ -52,9 +52,10 @@ let package = Package(
             dependencies: ["Lathe", "Linalg"],
             path: "Benchmarks/lathe-bench"
         ),
-        .testTarget(name: "LinalgTests", dependencies: ["Linalg"]),
-        .testTarget(name: "LatheTests", dependencies: ["Lathe", "Linalg"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "LatheCLITests", dependencies: ["Lathe"]),
+        .target(name: "TestSupport", dependencies: ["Linalg"], path: "Tests/TestSupport"),
+        .testTarget(name: "LinalgTests", dependencies: ["Linalg", "TestSupport"]),
+        .testTarget(name: "LatheTests", dependencies: ["Lathe", "Linalg", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "LatheCLITests", dependencies: ["Lathe", "TestSupport", "lathe"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -171,7 +171,7 @@ struct InspectCommand: ParsableCommand {
             return
         }
         var lines = ["\(model)"]
-        lines += table(container.metadata.keys.sorted().map { ["  " + $0, container.metadata[$0]!] }).split(separator: "\n").map { "  " + $0 }
+        lines += table(container.metadata.keys.sorted().map { [$0, container.metadata[$0]!] }).split(separator: "\n").map { "  " + $0 }
         lines.append("tensors")
         lines += table(names.map { name in
             let t = container.tensors[name]!

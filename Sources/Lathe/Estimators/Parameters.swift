@@ -132,7 +132,11 @@ public struct Parameters: Sendable, Equatable {
                 let valid = specs.map(\.name).joined(separator: ", ")
                 throw UsageError("unknown parameter \"\(key)\" for \(estimator) (valid: \(valid.isEmpty ? "none" : valid))")
             }
-            values[key] = try spec.parse(text)
+            do {
+                values[key] = try spec.parse(text)
+            } catch {
+                throw UsageError("\(error.message) (\(estimator) parameters: \(specs.map(\.name).joined(separator: ", ")))")
+            }
         }
     }
 

@@ -1,0 +1,47 @@
+import Linalg
+import TestSupport
+import Testing
+
+@Suite struct SparseMatrixTests {
+    let rows: [[(column: Int, value: Double)]] = [[(2, 1), (0, 3)], [], [(1, 2), (1, 0.5), (3, -1)]]
+
+    @Test func buildsSortedCSRAndSumsRepeats() throws {
+        let s = try SparseMatrix(columnCount: 4, rows: rows)
+        #expect(s.rowOffsets == [0, 2, 2, 4])
+        #expect(s.columnIndices == [0, 2, 1, 3])
+        #expect(s.values == [3, 1, 2.5, -1])
+        #expect(s.dense() == (try Matrix(rows: [[3, 0, 1, 0], [0, 0, 0, 0], [0, 2.5, 0, -1]])))
+    }
+
+    @Test func productsMatchDense() throws {
+        var rng = SeededGenerator(seed: 3)
+        let dense = try Matrix(rowCount: 20, columnCount: 9, elements: (0..<180).map { _ in
+            Double.random(in: 0...1, using: &rng) < 0.3 ? Double.random(in: -2...2, using: &rng) : 0
+        })
+        let sparse = SparseMatrix(dense)
+        let w = (0..<9).map { Double($0) - 4 }
+        let v = (0..<20).map { Double($0 % 5) }
+        #expect(maxAbsoluteDifference(try sparse.multiply(w), try dense.gemv(w)) < 1e-12)
+        #expect(maxAbsoluteDifference(try sparse.transposeMultiply(v), try dense.gemv(v, transpose: true)) < 1e-12)
+        #expect(sparse.rows([3, 1, 3]).dense() == dense.rows([3, 1, 3]))
+    }
+
+    @Test func rejectsInconsistentStructure() {
+        #expect(throws: LinalgError.self) {
+            try SparseMatrix(rowCount: 1, columnCount: 2, rowOffsets: [0, 2], columnIndices: [1, 0], values: [1, 1])
+        }
+        #expect(throws: LinalgError.self) {
+            try SparseMatrix(rowCount: 1, columnCount: 2, rowOffsets: [0, 1], columnIndices: [5], values: [1])
+        }
+        #expect(throws: LinalgError.self) {
+            try SparseMatrix(rowCount: 2, columnCount: 2, rowOffsets: [0, 1], columnIndices: [0], values: [1])
+        }
+        #expect(throws: LinalgError.self) { try SparseMatrix(columnCount: 2, rows: [[(2, 1.0)]]) }
+    }
+
+    @Test func productLengthsAreChecked() throws {
+        let s = try SparseMatrix(columnCount: 4, rows: rows)
+        #expect(throws: LinalgError.self) { try s.multiply([1, 2]) }
+        #expect(throws: LinalgError.self) { try s.transposeMultiply([1]) }
+    }
+}
