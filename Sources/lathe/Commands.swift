@@ -122,13 +122,7 @@ struct PredictCommand: ParsableCommand {
         let trained = try ModelFile.read(model)
         let location = input == "-" ? "stdin" : input
         let bytes = input == "-" ? [UInt8](FileHandle.standardInput.readDataToEndOfFile()) : try readInput(input)
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw InputError("input is not valid UTF-8", at: location)
-        }
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
-            $0.hasSuffix("\r") ? String($0.dropLast()) : String($0)
-        }
-        if lines.last == "" { lines.removeLast() }
+        let lines = try inputLines(bytes, location: location)
         let x = try trained.features(fromLines: lines, location: location)
         let predictions = try trained.predict(x)
         emit(predictions.map { json ? $0.json.jsonText : $0.text }.joined(separator: "\n"))

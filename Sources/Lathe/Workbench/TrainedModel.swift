@@ -77,6 +77,26 @@ public struct TrainedModel: Sendable {
     }
 }
 
+/// Splits prediction input into lines: LF or CRLF line ends, and a final line end optional.
+/// - Throws: `InputError` naming the line that is not valid UTF-8.
+public func inputLines(_ bytes: [UInt8], location: String) throws(InputError) -> [String] {
+    try bytes.withUnsafeBufferPointer { (buffer: UnsafeBufferPointer<UInt8>) throws(InputError) -> [String] in
+        if let bad = firstInvalidUTF8Offset(buffer) {
+            throw InputError("invalid UTF-8", at: "\(location):\(lineAndColumn(of: bad, in: buffer).line)")
+        }
+        var lines: [String] = []
+        var start = 0
+        while start < buffer.count {
+            var end = start
+            while end < buffer.count, buffer[end] != UInt8(ascii: "\n") { end += 1 }
+            let stop = end > start && buffer[end - 1] == UInt8(ascii: "\r") ? end - 1 : end
+            lines.append(String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<stop]), as: UTF8.self))
+            start = end + 1
+        }
+        return lines
+    }
+}
+
 /// Shortest text that reads back as the same Double.
 func formatNumber(_ v: Double) -> String {
     if v == v.rounded(), abs(v) < 1e15 { return String(Int64(v)) }

@@ -1,0 +1,177 @@
+import Foundation
+import Lathe
+import TestSupport
+import Testing
+
+struct CommandResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// The `lathe` binary built next to this test bundle.
+let latheBinary: URL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    .deletingLastPathComponent().appendingPathComponent("lathe")
+
+/// Runs the built `lathe` with `arguments`, feeding `stdin`, in a fresh temporary directory.
+func lathe(_ arguments: [String], stdin: String = "", in directory: URL? = nil) throws -> CommandResult {
+    let process = Process()
+    process.executableURL = latheBinary
+    process.arguments = arguments
+    process.currentDirectoryURL = try directory ?? makeTemporaryDirectory()
+    var environment = ProcessInfo.processInfo.environment
+    environment["LATHE_DATASETS"] = repositoryRoot.appendingPathComponent("datasets").path
+    process.environment = environment
+    let (input, output, error) = (Pipe(), Pipe(), Pipe())
+    process.standardInput = input
+    process.standardOutput = output
+    process.standardError = error
+    try process.run()
+    input.fileHandleForWriting.write(Data(stdin.utf8))
+    try input.fileHandleForWriting.close()
+    let out = output.fileHandleForReading.readDataToEndOfFile()
+    let err = error.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return CommandResult(status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
+                         stderr: String(decoding: err, as: UTF8.self))
+}
+
+func parseJSON(_ text: String) throws -> [String: JSONValue] {
+    try #require(try JSONValue.parse(Data(text.utf8)).objectValue)
+}
+
+/// Asserts DESIGN.md's error contract: the status, and exactly one `error:` line on stderr.
+func expectError(_ result: CommandResult, status: Int32, containing fragment: String,
+                 sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(result.status == status, "status \(result.status): \(result.stderr)", sourceLocation: sourceLocation)
+    let lines = result.stderr.split(separator: "\n")
+    #expect(lines.count == 1 && lines[0].hasPrefix("error: "), "\(result.stderr)", sourceLocation: sourceLocation)
+    #expect(result.stderr.contains(fragment), "\(result.stderr)", sourceLocation: sourceLocation)
+}
+
+@Suite struct CLITests {
+    @Test func datasetsListsTheBundledSets() throws {
+        let result = try lathe(["datasets"])
+        #expect(result.status == 0)
+        for name in ["iris", "diabetes", "sms_spam", "20news", "california_housing"] {
+            #expect(result.stdout.contains(name))
+        }
+        let diabetes = result.stdout.split(separator: "\n").first { $0.hasPrefix("diabetes ") }
+        #expect(diabetes?.split(separator: " ") == ["diabetes", "regression", "442", "10", "-"])
+    }
+
+    @Test func crossValidateJSONDocument() throws {
+        let result = try lathe(["cv", "diabetes", "--model", "linreg", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.split(separator: "\n").count == 1)
+        let doc = try parseJSON(result.stdout)
+        for key in ["dataset", "task", "rows", "features", "model", "params", "folds", "seed", "stratified",
+                    "scores", "mean", "std", "fit_seconds", "predict_seconds"] {
+            #expect(doc[key] != nil, "missing \(key)")
+        }
+        #expect(doc["dataset"] == .string("diabetes"))
+        #expect(doc["task"] == .string("regression"))
+        #expect(doc["rows"] == .integer(442))
+        #expect(doc["folds"] == .integer(5))
+        #expect(doc["params"] == .object(["fit_intercept": .bool(true), "tol": .number(1e-6)]))
+        let r2 = try #require(doc["scores"]?.objectValue?["r2"]?.arrayValue)
+        #expect(r2.count == 5)
+        let mean = try #require(doc["mean"]?.objectValue?["r2"]?.doubleValue)
+        // scikit-learn: KFold(5, shuffle=True, random_state=0) mean r2 = 0.489.
+        #expect(abs(mean - 0.489) < 0.05)
+        #expect(try #require(doc["fit_seconds"]?.arrayValue).count == 5)
+    }
+
+    @Test func crossValidateTable() throws {
+        let result = try lathe(["cv", "diabetes", "--model", "ridge", "--set", "alpha=0.5", "--folds", "3", "--seed", "7"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("ridge on diabetes"))
+        #expect(result.stdout.contains("fold 3"))
+        #expect(!result.stdout.contains("fold 4"))
+        #expect(result.stdout.contains("alpha=0.5"))
+        #expect(result.stderr.isEmpty, "progress must stay quiet when piped")
+    }
+
+    @Test func trainInspectPredictRoundTrip() throws {
+        let dir = try makeTemporaryDirectory()
+        let train = try lathe(["train", "diabetes", "--model", "ridge", "--set", "alpha=1", "--out", "m.lathe"], in: dir)
+        #expect(train.status == 0, "\(train.stderr)")
+        let inspect = try lathe(["inspect", "m.lathe", "--json"], in: dir)
+        let doc = try parseJSON(inspect.stdout)
+        let metadata = try #require(doc["metadata"]?.objectValue)
+        for key in ["format", "format_version", "estimator", "params", "pipeline", "lathe_version", "created", "training"] {
+            #expect(metadata[key] != nil, "missing metadata \(key)")
+        }
+        #expect(metadata["estimator"] == .string("ridge"))
+        #expect(doc["tensors"]?.objectValue?["coef"]?.objectValue?["shape"] == .array([.integer(1), .integer(10)]))
+
+        // Predictions from the CLI equal the library's on the same rows.
+        let data = try Dataset.load(repositoryRoot.appendingPathComponent("datasets/diabetes/diabetes.csv").path)
+        let model = try ModelFile.read(dir.appendingPathComponent("m.lathe").path)
+        let expected = try model.predict(data.rows([0, 1, 2]))
+        let lines = try String(contentsOf: repositoryRoot.appendingPathComponent("datasets/diabetes/diabetes.csv"), encoding: .utf8)
+            .split(whereSeparator: \.isNewline).dropFirst().prefix(3)
+            .map { $0.split(separator: ",").dropLast().joined(separator: ",") }
+        let predict = try lathe(["predict", "m.lathe", "--json"], stdin: lines.joined(separator: "\n") + "\n", in: dir)
+        #expect(predict.status == 0, "\(predict.stderr)")
+        let got = try predict.stdout.split(separator: "\n").map { try parseJSON(String($0))["value"]?.doubleValue }
+        #expect(got == expected.map { if case let .value(v) = $0 { return v } else { return nil } })
+        let plain = try lathe(["predict", "m.lathe", "-"], stdin: lines[0] + "\n", in: dir)
+        #expect(Double(plain.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) != nil)
+    }
+
+    @Test func badDataIsStatusOneWithOneErrorLine() throws {
+        let dir = try makeTemporaryDirectory()
+        let files: [(String, [UInt8], String)] = [
+            ("ragged.csv", Array("a,target\n1,2\n3\n".utf8), "ragged.csv:3"),
+            ("word.csv", Array("a,target\n1,2\nx,3\n".utf8), "not a number"),
+            ("empty-cell.csv", Array("a,target\n1,2\n,3\n".utf8), "empty cell"),
+            ("nan.csv", Array("a,target\n1,2\nNaN,3\n".utf8), "not a finite number"),
+            ("inf.csv", Array("a,target\n1,2\n-inf,3\n".utf8), "not a finite number"),
+            ("empty.csv", [], "file is empty"),
+            ("utf8.csv", Array("a,target\n1,2\n".utf8) + [0xFF, 0x2C, 0x33, 0x0A], "invalid UTF-8"),
+        ]
+        for (name, bytes, fragment) in files {
+            try Data(bytes).write(to: dir.appendingPathComponent(name))
+            expectError(try lathe(["cv", name, "--model", "linreg"], in: dir), status: 1, containing: fragment)
+        }
+        expectError(try lathe(["cv", "missing.csv", "--model", "linreg"], in: dir), status: 1, containing: "no such file")
+        expectError(try lathe(["cv", "diabetes", "--model", "linreg", "--target", "nope"], in: dir), status: 1,
+                    containing: "no target column \"nope\"")
+    }
+
+    @Test func badUsageIsStatusTwo() throws {
+        expectError(try lathe(["cv", "diabetes", "--model", "linreg", "--set", "nonsense=1"]), status: 2,
+                    containing: "valid: fit_intercept, tol")
+        expectError(try lathe(["cv", "diabetes", "--model", "ridge", "--set", "alpha=-1"]), status: 2, containing: "alpha=-1")
+        expectError(try lathe(["cv", "diabetes", "--model", "bogus"]), status: 2, containing: "unknown model")
+        expectError(try lathe(["cv", "diabetes", "--model", "linreg", "--folds", "1"]), status: 2, containing: "--folds")
+        expectError(try lathe(["cv", "diabetes", "--model", "linreg", "--folds", "1000"]), status: 2, containing: "folds")
+        expectError(try lathe(["cv", "iris", "--model", "linreg"]), status: 2, containing: "regression")
+        expectError(try lathe(["frobnicate"]), status: 2, containing: "frobnicate")
+        expectError(try lathe(["cv", "diabetes"]), status: 2, containing: "--model")
+    }
+
+    @Test func hostileModelFilesAreStatusOne() throws {
+        let dir = try makeTemporaryDirectory()
+        let cases: [(String, [UInt8])] = [
+            ("short.lathe", [1, 2, 3]),
+            ("huge-claim.lathe", [0, 0, 0, 0x40, 0, 0, 0, 0] + Array("{}".utf8)),
+            ("not-json.lathe", [8, 0, 0, 0, 0, 0, 0, 0] + Array("garbage!".utf8)),
+        ]
+        for (name, bytes) in cases {
+            try Data(bytes).write(to: dir.appendingPathComponent(name))
+            expectError(try lathe(["predict", name], stdin: "1\n", in: dir), status: 1, containing: name)
+            expectError(try lathe(["inspect", name], in: dir), status: 1, containing: name)
+        }
+        expectError(try lathe(["predict", "absent.lathe"], in: dir), status: 1, containing: "absent.lathe")
+    }
+
+    @Test func badPredictionInputIsStatusOne() throws {
+        let dir = try makeTemporaryDirectory()
+        #expect(try lathe(["train", "diabetes", "--model", "linreg", "--out", "m.lathe"], in: dir).status == 0)
+        expectError(try lathe(["predict", "m.lathe"], stdin: "1,2,3\n", in: dir), status: 1, containing: "stdin:1")
+        expectError(try lathe(["predict", "m.lathe"], stdin: "1,2,3,4,5,6,7,8,9,nan\n", in: dir), status: 1, containing: "finite")
+        expectError(try lathe(["predict", "m.lathe", "nofile.txt"], in: dir), status: 1, containing: "nofile.txt")
+    }
+}
