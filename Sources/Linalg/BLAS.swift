@@ -92,22 +92,59 @@ extension Matrix {
 
     /// The Gram matrix `AᵀA` (`columnCount × columnCount`), or `AAᵀ` with `outer`, by `cblas_dsyrk`
     /// (half the work of a general product); both triangles are filled.
-    /// - Throws: `LinalgError.dimensionTooLarge` past the 32-bit interface.
-    public func gram(outer: Bool = false) throws(LinalgError) -> Matrix {
+    ///
+    /// - Parameter columnOffsets: when given (length `columnCount`, not with `outer`), the Gram
+    ///   matrix of `A − 1·offsetsᵀ` (centred data), computed block by block so A is never copied
+    ///   whole and no precision is lost to forming `AᵀA − n·m·mᵀ`.
+    /// - Throws: `LinalgError.dimensionTooLarge` past the 32-bit interface; `.shapeMismatch` for
+    ///   offsets of the wrong length.
+    public func gram(outer: Bool = false, columnOffsets: [Double]? = nil) throws(LinalgError) -> Matrix {
         let n = outer ? rowCount : columnCount
         let k = outer ? columnCount : rowCount
         var c = Matrix(rowCount: n, columnCount: n)
         guard n > 0, k > 0 else { return c }
-        let (n32, k32) = (try lapackInt(n, "syrk"), try lapackInt(k, "syrk"))
+        let n32 = try lapackInt(n, "syrk")
+        _ = try lapackInt(k, "syrk")
         let lda = try lapackInt(max(1, columnCount), "syrk")
-        withUnsafeBufferPointer { ap in
-            c.withUnsafeMutableBufferPointer { cp in
-                // Row-major AᵀA is "transpose" in CBLAS terms: C = op(A)·op(A)ᵀ with op(A) = Aᵀ.
-                cblas_dsyrk(CblasRowMajor, CblasUpper, outer ? CblasNoTrans : CblasTrans,
-                            n32, k32, 1, ap.baseAddress, lda, 0, cp.baseAddress, n32)
-                for i in 0..<n {
-                    for j in 0..<i { cp[i * n + j] = cp[j * n + i] }
+        if let offsets = columnOffsets {
+            guard !outer, offsets.count == columnCount else {
+                throw .shapeMismatch(operation: "gram", left: shape, right: [offsets.count])
+            }
+            // About 2 MB per block: it stays in cache between the shift and dsyrk's read of it.
+            let blockRows = Swift.max(1, Swift.min(rowCount, (1 << 18) / Swift.max(1, columnCount)))
+            var block = [Double](repeating: 0, count: blockRows * columnCount)
+            withUnsafeBufferPointer { ap in
+                offsets.withUnsafeBufferPointer { o in
+                    block.withUnsafeMutableBufferPointer { bp in
+                        c.withUnsafeMutableBufferPointer { cp in
+                            var beta = 0.0
+                            for start in stride(from: 0, to: rowCount, by: blockRows) {
+                                let rows = Swift.min(blockRows, rowCount - start)
+                                for i in 0..<rows {
+                                    let src = (start + i) * columnCount, dst = i * columnCount
+                                    for j in 0..<columnCount { bp[dst + j] = ap[src + j] - o[j] }
+                                }
+                                cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, n32, Int32(rows), 1,
+                                            bp.baseAddress, lda, beta, cp.baseAddress, n32)
+                                beta = 1
+                            }
+                        }
+                    }
                 }
+            }
+        } else {
+            let k32 = Int32(k)
+            withUnsafeBufferPointer { ap in
+                c.withUnsafeMutableBufferPointer { cp in
+                    // Row-major AᵀA is "transpose" in CBLAS terms: C = op(A)·op(A)ᵀ with op(A) = Aᵀ.
+                    cblas_dsyrk(CblasRowMajor, CblasUpper, outer ? CblasNoTrans : CblasTrans,
+                                n32, k32, 1, ap.baseAddress, lda, 0, cp.baseAddress, n32)
+                }
+            }
+        }
+        c.withUnsafeMutableBufferPointer { cp in
+            for i in 0..<n {
+                for j in 0..<i { cp[i * n + j] = cp[j * n + i] }
             }
         }
         return c

@@ -48,40 +48,61 @@ extension Matrix {
     ///   - b: `rowCount × k` right-hand sides.
     ///   - rcond: singular values below `rcond · σ_max` count as zero; `nil` means machine epsilon
     ///     (SciPy's default).
+    ///   - columnOffsets: when given (length `columnCount`), solves for `A − 1·offsetsᵀ` instead of
+    ///     A, i.e. with every column shifted (centred data, without a second copy of A).
     /// - Returns: the `columnCount × k` solution, the effective rank and the singular values.
     /// - Throws: `LinalgError.shapeMismatch`, `.nonFiniteInput`, `.didNotConverge`.
-    public func leastSquares(_ b: Matrix, rcond: Double? = nil) throws(LinalgError) -> LeastSquaresSolution {
-        guard b.rowCount == rowCount else {
+    public func leastSquares(_ b: Matrix, rcond: Double? = nil, columnOffsets: [Double]? = nil) throws(LinalgError) -> LeastSquaresSolution {
+        guard b.rowCount == rowCount, columnOffsets.map({ $0.count == columnCount }) ?? true else {
             throw .shapeMismatch(operation: "leastSquares", left: shape, right: b.shape)
         }
         try requireFinite(self, "leastSquares")
         try requireFinite(b, "leastSquares")
         let (m, n, k) = (rowCount, columnCount, b.columnCount)
-        let ldbRows = Swift.max(m, n)
+        let ldb = Swift.max(m, n)
         guard m > 0, n > 0, k > 0 else {
             return LeastSquaresSolution(solution: Matrix(rowCount: n, columnCount: k), rank: 0, singularValues: [])
         }
-        // dgelsd overwrites B (padded to max(m, n) rows) with the solution in its first n rows.
-        var work = Matrix(rowCount: ldbRows, columnCount: k)
-        b.withUnsafeBufferPointer { src in
-            work.withUnsafeMutableBufferPointer { dst in
-                for i in 0..<(m * k) { dst[i] = src[i] }
+        // dgelsd destroys A and wants it column-major: one copy here, transposed (and shifted) on
+        // the way, instead of LAPACKE's row-major shim making a second one.
+        var a = [Double](repeating: 0, count: m * n)
+        withUnsafeBufferPointer { src in
+            a.withUnsafeMutableBufferPointer { dst in
+                let offsets = columnOffsets ?? [Double](repeating: 0, count: n)
+                offsets.withUnsafeBufferPointer { o in
+                    let block = 64
+                    for i0 in stride(from: 0, to: m, by: block) {
+                        let i1 = Swift.min(i0 + block, m)
+                        for j in 0..<n {
+                            let shift = o[j]
+                            for i in i0..<i1 { dst[j * m + i] = src[i * n + j] - shift }
+                        }
+                    }
+                }
             }
         }
-        var a = self
+        // B column-major, padded to max(m, n) rows: the solution comes back in its first n rows.
+        var work = [Double](repeating: 0, count: ldb * k)
+        b.withUnsafeBufferPointer { src in
+            for i in 0..<m { for c in 0..<k { work[c * ldb + i] = src[i * k + c] } }
+        }
         var s = [Double](repeating: 0, count: Swift.min(m, n))
         var rank: Int32 = 0
-        let (m32, n32, k32) = (try lapackInt(m, "dgelsd"), try lapackInt(n, "dgelsd"), try lapackInt(k, "dgelsd"))
+        let (m32, n32, k32, ldb32) = (try lapackInt(m, "dgelsd"), try lapackInt(n, "dgelsd"),
+                                      try lapackInt(k, "dgelsd"), try lapackInt(ldb, "dgelsd"))
         let info = a.withUnsafeMutableBufferPointer { ap in
             work.withUnsafeMutableBufferPointer { bp in
                 s.withUnsafeMutableBufferPointer { sp in
-                    LAPACKE_dgelsd(LAPACK_ROW_MAJOR, m32, n32, k32, ap.baseAddress, n32,
-                                   bp.baseAddress, k32, sp.baseAddress, rcond ?? Double.ulpOfOne, &rank)
+                    LAPACKE_dgelsd(LAPACK_COL_MAJOR, m32, n32, k32, ap.baseAddress, m32,
+                                   bp.baseAddress, ldb32, sp.baseAddress, rcond ?? Double.ulpOfOne, &rank)
                 }
             }
         }
         try checkConvergence(info, "dgelsd")
-        let solution = try Matrix(rowCount: n, columnCount: k, elements: Array(work.elements[0..<(n * k)]))
+        var solution = Matrix(rowCount: n, columnCount: k)
+        solution.withUnsafeMutableBufferPointer { dst in
+            for i in 0..<n { for c in 0..<k { dst[i * k + c] = work[c * ldb + i] } }
+        }
         return LeastSquaresSolution(solution: solution, rank: Int(rank), singularValues: s)
     }
 

@@ -46,15 +46,6 @@ public struct LinearCoefficients: Sendable, Equatable {
     }
 }
 
-/// Column means of dense features and the mean of the targets, for centring.
-func centred(_ x: Matrix, _ y: [Double]) -> (x: Matrix, xMean: [Double], y: [Double], yMean: Double) {
-    let xMean = x.columnMeans()
-    var xc = x
-    xc.subtractFromColumns(xMean)
-    let yMean = y.reduce(0, +) / Double(max(y.count, 1))
-    return (xc, xMean, y.map { $0 - yMean }, yMean)
-}
-
 /// The intercept that goes with weights fitted on centred data: `ȳ − x̄·w`.
 func interceptAfterCentring(xMean: [Double], yMean: Double, weights: [Double]) -> Double {
     var s = yMean

@@ -44,23 +44,15 @@ public struct LinearRegression: Regressor, Equatable {
     public func fit(_ x: FeatureMatrix, _ y: [Double]) throws -> FittedLinearRegression {
         try validateFitInputs(x, y)
         let dense = try denseOnly(x, estimator: Self.name)
-        let rcond = tol
         do {
-            if fitIntercept {
-                let c = centred(dense, y)
-                let solution = try c.x.leastSquares(try Matrix(rowCount: y.count, columnCount: 1, elements: c.y), rcond: rcond)
-                let w = solution.solution.elements
-                return FittedLinearRegression(
-                    estimator: self,
-                    coefficients: try LinearCoefficients(
-                        weights: w, intercept: interceptAfterCentring(xMean: c.xMean, yMean: c.yMean, weights: w)),
-                    rank: solution.rank)
-            }
-            let solution = try dense.leastSquares(try Matrix(rowCount: y.count, columnCount: 1, elements: y), rcond: rcond)
-            return FittedLinearRegression(
-                estimator: self,
-                coefficients: try LinearCoefficients(weights: solution.solution.elements, intercept: 0),
-                rank: solution.rank)
+            let xMean = fitIntercept ? dense.columnMeans() : nil
+            let yMean = fitIntercept ? y.reduce(0, +) / Double(y.count) : 0
+            let rhs = try Matrix(rowCount: y.count, columnCount: 1, elements: fitIntercept ? y.map { $0 - yMean } : y)
+            let solution = try dense.leastSquares(rhs, rcond: tol, columnOffsets: xMean)
+            let w = solution.solution.elements
+            let intercept = xMean.map { interceptAfterCentring(xMean: $0, yMean: yMean, weights: w) } ?? 0
+            return FittedLinearRegression(estimator: self, coefficients: try LinearCoefficients(weights: w, intercept: intercept),
+                                          rank: solution.rank)
         } catch let error as LinalgError {
             throw FitError.linearAlgebra(error)
         }

@@ -43,35 +43,48 @@ public struct Ridge: Regressor, Equatable {
         try validateFitInputs(x, y)
         let dense = try denseOnly(x, estimator: Self.name)
         do {
-            if fitIntercept {
-                let c = centred(dense, y)
-                let w = try solve(c.x, c.y)
-                return FittedRidge(estimator: self, coefficients: try LinearCoefficients(
-                    weights: w, intercept: interceptAfterCentring(xMean: c.xMean, yMean: c.yMean, weights: w)))
-            }
-            return FittedRidge(estimator: self, coefficients: try LinearCoefficients(weights: try solve(dense, y), intercept: 0))
+            let xMean = fitIntercept ? dense.columnMeans() : nil
+            let yMean = fitIntercept ? y.reduce(0, +) / Double(y.count) : 0
+            let w = try solve(dense, fitIntercept ? y.map { $0 - yMean } : y, columnOffsets: xMean)
+            let intercept = xMean.map { interceptAfterCentring(xMean: $0, yMean: yMean, weights: w) } ?? 0
+            return FittedRidge(estimator: self, coefficients: try LinearCoefficients(weights: w, intercept: intercept))
         } catch let error as LinalgError {
             throw FitError.linearAlgebra(error)
         }
     }
 
-    /// Primal or dual Cholesky solve; when the system is singular (α = 0 on collinear data),
-    /// the minimum-norm least-squares solution of the same system.
-    private func solve(_ x: Matrix, _ y: [Double]) throws(LinalgError) -> [Double] {
-        let dual = x.columnCount > x.rowCount
-        var system = try x.gram(outer: dual)
+    /// Primal or dual Cholesky solve on `x` with its columns shifted by `columnOffsets`; when the
+    /// system is singular (α = 0 on collinear data), the minimum-norm least-squares solution of
+    /// the same system.
+    private func solve(_ x: Matrix, _ y: [Double], columnOffsets: [Double]?) throws(LinalgError) -> [Double] {
+        if x.columnCount > x.rowCount {
+            // Dual: (XXᵀ + αI)·a = y, w = Xᵀa. Few rows, so a shifted copy is cheap.
+            var shifted = x
+            if let offsets = columnOffsets { shifted.subtractFromColumns(offsets) }
+            let a = try regularizedSolve(shifted.gram(outer: true), y)
+            return try shifted.gemv(a, transpose: true)
+        }
+        // Primal: (XcᵀXc + αI)·w = Xcᵀy, with Xcᵀy = Xᵀy − m·Σy (exact, no shifted copy).
+        var rhs = try x.gemv(y, transpose: true)
+        if let offsets = columnOffsets {
+            let total = y.reduce(0, +)
+            for j in rhs.indices { rhs[j] -= offsets[j] * total }
+        }
+        return try regularizedSolve(x.gram(columnOffsets: columnOffsets), rhs)
+    }
+
+    private func regularizedSolve(_ gram: Matrix, _ rhs: [Double]) throws(LinalgError) -> [Double] {
+        var system = gram
         let n = system.rowCount
         system.withUnsafeMutableBufferPointer { a in
             for i in 0..<n { a[i * n + i] += alpha }
         }
-        let rhs = try Matrix(rowCount: n, columnCount: 1, elements: dual ? y : try x.gemv(y, transpose: true))
-        let solution: Matrix
+        let b = try Matrix(rowCount: n, columnCount: 1, elements: rhs)
         do {
-            solution = try system.choleskySolve(rhs)
+            return try system.choleskySolve(b).elements
         } catch .notPositiveDefinite {
-            solution = try system.leastSquares(rhs).solution
+            return try system.leastSquares(b).solution.elements
         }
-        return dual ? try x.gemv(solution.elements, transpose: true) : solution.elements
     }
 }
 

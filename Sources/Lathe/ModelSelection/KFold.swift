@@ -42,10 +42,12 @@ public struct KFold: Splitter, Equatable {
         var start = 0
         for fold in 0..<foldCount {
             let size = rowCount / foldCount + (fold < rowCount % foldCount ? 1 : 0)
-            let test = Array(order[start..<(start + size)])
+            // Both index lists ascend, as scikit-learn's (it builds them from boolean masks), so
+            // fold-level outputs line up row for row.
             var inTest = [Bool](repeating: false, count: rowCount)
-            for i in test { inTest[i] = true }
-            result.append(Split(train: (0..<rowCount).filter { !inTest[$0] }, test: test))
+            for i in order[start..<(start + size)] { inTest[i] = true }
+            result.append(Split(train: (0..<rowCount).filter { !inTest[$0] },
+                                test: (0..<rowCount).filter { inTest[$0] }))
             start += size
         }
         return result

@@ -1,0 +1,65 @@
+// The Swift half of the benchmark runner (`Benchmarks/run.py` drives it and times scikit-learn
+// on the same inputs in the same run). Each mode prints one JSON object per measurement on
+// stdout: {"name": ..., "seconds": best wall time over the repeats, ...}.
+import Foundation
+import Lathe
+import Linalg
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("lathe-bench: \(message)\n".utf8))
+    exit(2)
+}
+
+func readDoubles(_ path: String, count: Int) -> [Double] {
+    guard let data = FileManager.default.contents(atPath: path), data.count == count * 8 else {
+        fail("\(path): expected \(count) little-endian float64 values")
+    }
+    return data.withUnsafeBytes { raw in (0..<count).map { raw.loadUnaligned(fromByteOffset: $0 * 8, as: Double.self) } }
+}
+
+/// Best wall time of `repeats` runs of `body`, in seconds.
+func best(_ repeats: Int, _ body: () throws -> Void) rethrows -> Double {
+    let clock = ContinuousClock()
+    var fastest = Double.infinity
+    for _ in 0..<max(1, repeats) {
+        let d = try clock.measure(body)
+        fastest = min(fastest, Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18)
+    }
+    return fastest
+}
+
+func report(_ fields: [String: JSONValue]) {
+    print(JSONValue.object(fields).jsonText)
+}
+
+let arguments = CommandLine.arguments.dropFirst()
+guard let mode = arguments.first else { fail("usage: lathe-bench linear|gemm ...") }
+let rest = Array(arguments.dropFirst())
+
+do {
+    switch mode {
+    case "linear":
+        // linear X.f64 y.f64 ROWS COLS REPEATS
+        guard rest.count == 5, let rows = Int(rest[2]), let cols = Int(rest[3]), let repeats = Int(rest[4]) else {
+            fail("usage: lathe-bench linear X.f64 y.f64 ROWS COLS REPEATS")
+        }
+        let x = try Matrix(rowCount: rows, columnCount: cols, elements: readDoubles(rest[0], count: rows * cols))
+        let y = readDoubles(rest[1], count: rows)
+        var checksum = 0.0
+        let ols = try best(repeats) { checksum = try LinearRegression().fit(x, y).coefficients.weights[0] }
+        report(["name": .string("linreg fit"), "seconds": .number(ols), "coef0": .number(checksum)])
+        let ridge = try best(repeats) { checksum = try Ridge(alpha: 1).fit(x, y).coefficients.weights[0] }
+        report(["name": .string("ridge fit"), "seconds": .number(ridge), "coef0": .number(checksum)])
+    case "gemm":
+        // gemm N REPEATS: the BLAS ceiling the linear fits are measured against.
+        guard rest.count == 2, let n = Int(rest[0]), let repeats = Int(rest[1]) else { fail("usage: lathe-bench gemm N REPEATS") }
+        var generator = SystemRandomNumberGenerator()
+        let a = try Matrix(rowCount: n, columnCount: n, elements: (0..<(n * n)).map { _ in Double.random(in: -1...1, using: &generator) })
+        let seconds = try best(repeats) { _ = try Matrix.gemm(a, a) }
+        report(["name": .string("dgemm \(n)"), "seconds": .number(seconds), "gflops": .number(2 * pow(Double(n), 3) / seconds / 1e9)])
+    default:
+        fail("unknown mode \(mode)")
+    }
+} catch {
+    fail("\(error)")
+}
