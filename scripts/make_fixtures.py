@@ -10,6 +10,8 @@ Every fixture lands in Tests/LatheTests/Fixtures/ as JSON. Tests read only those
 Python, so CI does not need this script.
 """
 import csv
+import gzip
+import io
 import json
 import os
 import sys
@@ -29,6 +31,88 @@ def load_numeric(name):
         rows = list(csv.reader(f))
     header, body = rows[0], np.array(rows[1:], dtype=float)
     return header[:-1], body[:, :-1], body[:, -1]
+
+
+def load_text(path):
+    """Labels and texts as Lathe reads them: TSV with a header, or JSON lines, optionally gzipped."""
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(os.path.join(ROOT, "datasets", path), "rt", encoding="utf-8", newline="") as f:
+        if ".jsonl" in path:
+            rows = [json.loads(line) for line in f if line.strip()]
+            return [r["label"] for r in rows], [r["text"] for r in rows]
+        lines = f.read().split("\n")
+    pairs = [line.split("\t", 1) for line in lines[1:] if line]
+    return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
+def write_matrix(name, config, x, vocabulary=None, idf=None):
+    """A CSR matrix (and the fitted vectorizer's numbers) as gzipped safetensors, which the
+    Swift tests read with Lathe's own safetensors reader."""
+    from safetensors.numpy import save
+    x = x.tocsr()
+    x.sort_indices()
+    tensors = {"X.indptr": x.indptr.astype("<i8"), "X.indices": x.indices.astype("<i8"),
+               "X.data": x.data.astype("<f8")}
+    if vocabulary is not None:
+        terms = sorted(vocabulary, key=vocabulary.get)
+        encoded = [t.encode("utf-8") for t in terms]
+        tensors["vocabulary.bytes"] = np.frombuffer(b"".join(encoded), dtype=np.uint8).copy()
+        tensors["vocabulary.offsets"] = np.concatenate([[0], np.cumsum([len(e) for e in encoded])]).astype("<i8")
+    if idf is not None:
+        tensors["idf"] = idf.astype("<f8")
+    meta = {"config": json.dumps(config, sort_keys=True), "shape": json.dumps(list(x.shape)),
+            "sklearn": sklearn.__version__, "generator": "scripts/make_fixtures.py"}
+    with gzip.open(os.path.join(OUT, name), "wb", compresslevel=9) as f:
+        f.write(save(tensors, metadata=meta))
+    print("wrote", name, x.shape, x.nnz)
+
+
+# Settings named as on Lathe's command line (--set KEY=VALUE), with their scikit-learn form.
+TEXT_CONFIGS = {
+    "default": ({}, {}),
+    "bigrams": ({"ngram_range": "1,2", "min_df": "2", "sublinear_tf": "true", "stop_words": "english"},
+                {"ngram_range": (1, 2), "min_df": 2, "sublinear_tf": True, "stop_words": "english"}),
+}
+
+
+def text_fixtures():
+    from sklearn.feature_extraction.text import HashingVectorizer, TfidfVectorizer
+    _, docs = load_text("sms_spam/sms_spam.tsv")
+    for name, (lathe_settings, params) in TEXT_CONFIGS.items():
+        v = TfidfVectorizer(**params)
+        x = v.fit_transform(docs)
+        write_matrix(f"tfidf_sms_spam_{name}.safetensors.gz", lathe_settings, x, v.vocabulary_, v.idf_)
+    h = HashingVectorizer()
+    write_matrix("hashing_sms_spam.safetensors.gz", {"vectorizer": "hashing"}, h.transform(docs))
+
+    # The analyzer on awkward text, term by term.
+    from sklearn.feature_extraction.text import CountVectorizer
+    documents = [
+        "Hello, World! Don't stop_me now: 3.14 is π, x2 y_z __ a1 b.",
+        "Café crème brûlée — naïve façade; Ærøskøbing ÉCOLE ǅemal Straße İstanbul",
+        "tabs\tand\x1cseps  double  spaces\n\nnew lines \u00a0nbsp\u3000ideo",
+        "数字 ١٢٣ ½ ² Ⅻ ① 한국어 日本語テキスト emoji 😀😀 ok",
+        "short a I x yz the and of THE Of",
+        "",
+        "   ",
+        "ﬁne ﬂow ＦＵＬＬ width ℌilbert ㎏",
+    ]
+    configs = [
+        ({}, {}),
+        ({"ngram_range": "1,3", "stop_words": "english"}, {"ngram_range": (1, 3), "stop_words": "english"}),
+        ({"lowercase": "false"}, {"lowercase": False}),
+        ({"strip_accents": "ascii"}, {"strip_accents": "ascii"}),
+        ({"strip_accents": "unicode"}, {"strip_accents": "unicode"}),
+        ({"analyzer": "char_wb", "ngram_range": "2,4"}, {"analyzer": "char_wb", "ngram_range": (2, 4)}),
+        ({"analyzer": "char_wb", "ngram_range": "1,5", "strip_accents": "unicode"},
+         {"analyzer": "char_wb", "ngram_range": (1, 5), "strip_accents": "unicode"}),
+        ({"analyzer": "char", "ngram_range": "1,3"}, {"analyzer": "char", "ngram_range": (1, 3)}),
+    ]
+    cases = []
+    for lathe_settings, params in configs:
+        analyze = CountVectorizer(**params).build_analyzer()
+        cases.append({"settings": lathe_settings, "terms": [analyze(d) for d in documents]})
+    write("analyzer.json", {"documents": documents, "cases": cases})
 
 
 def write(name, payload):
@@ -112,6 +196,6 @@ def metric_fixtures():
 
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
-    which = sys.argv[1:] or ["linear", "cv", "metrics"]
-    for name in which:
-        {"linear": linear_fixtures, "cv": cv_fixtures, "metrics": metric_fixtures}[name]()
+    jobs = {"linear": linear_fixtures, "cv": cv_fixtures, "metrics": metric_fixtures, "text": text_fixtures}
+    for name in sys.argv[1:] or list(jobs):
+        jobs[name]()

@@ -37,6 +37,10 @@ public enum FitError: Error, Sendable, Equatable, CustomStringConvertible {
     case nonFiniteModel
     case sparseInputUnsupported(estimator: String)
     case linearAlgebra(LinalgError)
+    /// A vectorizer kept no terms (empty texts, or pruning by min_df/max_df/max_features).
+    case emptyVocabulary(String)
+    /// A transformer cannot take this kind of input (say, MinMaxScaler on sparse features).
+    case unsupportedInput(String)
 
     public var description: String {
         switch self {
@@ -48,6 +52,8 @@ public enum FitError: Error, Sendable, Equatable, CustomStringConvertible {
         case .nonFiniteModel: return "fitting produced non-finite coefficients (is the data badly scaled?)"
         case let .sparseInputUnsupported(estimator): return "\(estimator) does not accept sparse features yet"
         case let .linearAlgebra(error): return error.description
+        case let .emptyVocabulary(why): return "empty vocabulary: \(why)"
+        case let .unsupportedInput(why): return why
         }
     }
 }

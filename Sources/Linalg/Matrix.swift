@@ -142,6 +142,21 @@ public struct Matrix: Sendable, Equatable {
         }
     }
 
+    /// Divides every element of column `j` by `divisors[j]`.
+    public mutating func divideColumns(by divisors: [Double]) {
+        precondition(divisors.count == columnCount, "one divisor per column")
+        let c = columnCount
+        let r = rowCount
+        divisors.withUnsafeBufferPointer { d in
+            elements.withUnsafeMutableBufferPointer { dst in
+                for i in 0..<r {
+                    let base = i * c
+                    for j in 0..<c { dst[base + j] /= d[j] }
+                }
+            }
+        }
+    }
+
     /// Read access to the row-major elements.
     @inlinable
     public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Double>) throws -> R) rethrows -> R {

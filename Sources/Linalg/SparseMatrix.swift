@@ -49,6 +49,20 @@ public struct SparseMatrix: Sendable, Equatable {
         self.values = values
     }
 
+    /// Changes the stored values in place; the sparsity structure stays as it is.
+    public mutating func withUnsafeMutableValues<R>(_ body: (UnsafeMutableBufferPointer<Double>) throws -> R) rethrows -> R {
+        try values.withUnsafeMutableBufferPointer { try body($0) }
+    }
+
+    /// Divides every stored element of column `j` by `divisors[j]`.
+    public mutating func divideColumns(by divisors: [Double]) {
+        precondition(divisors.count == columnCount, "one divisor per column")
+        let columns = columnIndices
+        values.withUnsafeMutableBufferPointer { v in
+            for p in v.indices { v[p] /= divisors[Int(columns[p])] }
+        }
+    }
+
     /// A CSR matrix from rows of `(column, value)` pairs in any order; repeated columns in a
     /// row are summed, explicit zeros are kept.
     /// - Throws: `LinalgError.invalidSparseStructure` for a column outside `0..<columnCount`.

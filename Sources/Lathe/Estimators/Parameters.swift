@@ -42,6 +42,9 @@ public struct ParameterSpec: Sendable {
         case choice([String])
         /// A non-empty comma-separated list of integers, each `>= minimum`.
         case ints(minimum: Int)
+        /// A document count (an integer `>= 0`) or a fraction of documents (a number with a
+        /// decimal point, in [0, 1]), as scikit-learn's `min_df`/`max_df`.
+        case documentFrequency
     }
 
     public var name: String
@@ -64,6 +67,7 @@ public struct ParameterSpec: Sendable {
         case let .double(minimum, exclusive): return "a number \(exclusive ? ">" : ">=") \(minimum)"
         case let .choice(words): return "one of " + words.joined(separator: ", ")
         case let .ints(minimum): return "comma-separated integers >= \(minimum)"
+        case .documentFrequency: return "a document count (integer >= 0) or a fraction in [0.0, 1.0]"
         }
     }
 
@@ -90,6 +94,12 @@ public struct ParameterSpec: Sendable {
             let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { Int($0) }
             value = !parts.isEmpty && parts.allSatisfy({ $0.map { $0 >= minimum } ?? false })
                 ? .ints(parts.map { $0! }) : nil
+        case .documentFrequency:
+            if let count = Int(text) {
+                value = count >= 0 ? .int(count) : nil
+            } else {
+                value = Double(text).flatMap { (0...1).contains($0) ? .double($0) : nil }
+            }
         }
         guard let value else { throw UsageError("\(name)=\(text): expected \(domain)") }
         return value
@@ -102,6 +112,8 @@ public struct ParameterSpec: Sendable {
         case (.int, _): return value.integerValue.flatMap { Int(exactly: $0) }.flatMap { try? parse(String($0)) }
         case (.double, _): return value.doubleValue.flatMap { try? parse(String($0)) }
         case (.choice, .string(let s)): return try? parse(s)
+        case (.documentFrequency, .integer(let i)): return try? parse(String(i))
+        case (.documentFrequency, .number(let d)): return (0...1).contains(d) ? .double(d) : nil
         case (.ints, .array(let items)):
             let ints = items.compactMap { $0.integerValue.flatMap { Int(exactly: $0) } }
             guard ints.count == items.count else { return nil }

@@ -1,0 +1,249 @@
+import Linalg
+
+/// A document-frequency bound (`min_df`, `max_df`): an absolute number of documents, or a
+/// fraction of them, as scikit-learn distinguishes `2` from `0.5`.
+public enum DocumentFrequency: Sendable, Equatable, CustomStringConvertible {
+    case count(Int)
+    case fraction(Double)
+
+    /// The bound in documents for a corpus of `documentCount`.
+    func documents(of documentCount: Int) -> Double {
+        switch self {
+        case let .count(n): return Double(n)
+        case let .fraction(f): return f * Double(documentCount)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case let .count(n): return String(n)
+        case let .fraction(f): return String(f)
+        }
+    }
+}
+
+/// Bag of words (scikit-learn's `CountVectorizer`): term counts per document, columns in
+/// lexicographic term order.
+public struct CountVectorizer: Sendable, Equatable {
+    public var analyzer: TextAnalyzer
+    /// Keep terms in at least this many documents.
+    public var minDF: DocumentFrequency
+    /// Keep terms in at most this many documents.
+    public var maxDF: DocumentFrequency
+    /// Keep only the most frequent terms (by total count; ties to the earlier term); nil keeps all.
+    public var maxFeatures: Int?
+    /// Record presence (1) instead of counts.
+    public var binary: Bool
+
+    public init(analyzer: TextAnalyzer = TextAnalyzer(), minDF: DocumentFrequency = .count(1),
+                maxDF: DocumentFrequency = .fraction(1), maxFeatures: Int? = nil, binary: Bool = false) {
+        self.analyzer = analyzer
+        self.minDF = minDF
+        self.maxDF = maxDF
+        self.maxFeatures = maxFeatures
+        self.binary = binary
+    }
+
+    /// Learns the vocabulary of `documents` and returns it with their count matrix
+    /// (`documents.count × vocabulary.count`). Documents are analysed and counted in parallel.
+    /// - Throws: `FitError.emptyVocabulary` when no term survives, `.tooFewSamples` for no documents.
+    public func fitTransform(_ documents: [String]) async throws -> (FittedCountVectorizer, SparseMatrix) {
+        guard !documents.isEmpty else { throw FitError.tooFewSamples(needed: 1, got: 0) }
+        let analyzer = self.analyzer
+        let chunks = try await mapChunks(count: documents.count, minimumChunk: 256) { range in
+            var sink = CountingSink(table: TermTable(capacity: 1 << 14), lookupOnly: false, termCount: 0)
+            var scratch = AnalyzerScratch()
+            var rowOffsets = [0]
+            rowOffsets.reserveCapacity(range.count + 1)
+            for d in range {
+                sink.startRow()
+                analyzer.analyze(documents[d], into: &sink, scratch: &scratch)
+                rowOffsets.append(sink.ids.count)
+            }
+            return CountChunk(table: sink.table, rowOffsets: rowOffsets, ids: sink.ids, counts: sink.counts)
+        }
+
+        // One table for the corpus: chunk 0's ids stay, later chunks' ids are mapped into it.
+        var table = chunks[0].table
+        var idMaps: [[Int32]] = [[]]
+        for chunk in chunks.dropFirst() {
+            idMaps.append((0..<chunk.table.count).map { local in chunk.table.withTerm(local) { table.insert($0) } })
+        }
+        let termCount = table.count
+        var documentFrequency = [Int](repeating: 0, count: termCount)
+        var totalCount = [Double](repeating: 0, count: termCount)
+        for (k, chunk) in chunks.enumerated() {
+            for (p, local) in chunk.ids.enumerated() {
+                let id = k == 0 ? Int(local) : Int(idMaps[k][Int(local)])
+                documentFrequency[id] += 1
+                totalCount[id] += binary ? 1 : chunk.counts[p]
+            }
+        }
+
+        let n = documents.count
+        let high = maxDF.documents(of: n)
+        let low = minDF.documents(of: n)
+        guard high >= low else {
+            throw FitError.emptyVocabulary("max_df=\(maxDF) corresponds to fewer documents than min_df=\(minDF)")
+        }
+        var kept = table.idsInLexicographicOrder().filter {
+            Double(documentFrequency[$0]) <= high && Double(documentFrequency[$0]) >= low
+        }
+        if let limit = maxFeatures, kept.count > limit {
+            // Stable: equal totals keep lexicographic order, so the earlier term wins a tie.
+            let ranked = kept.indices.sorted { a, b in
+                let (ta, tb) = (totalCount[kept[a]], totalCount[kept[b]])
+                return ta != tb ? ta > tb : a < b
+            }
+            kept = ranked.prefix(limit).sorted().map { kept[$0] }
+        }
+        guard !kept.isEmpty else {
+            throw FitError.emptyVocabulary(termCount == 0
+                ? "the documents contain no terms (are they empty, or all stop words?)"
+                : "after pruning, no terms remain; try a lower min_df or a higher max_df")
+        }
+        var column = [Int32](repeating: -1, count: termCount)
+        var ordered = TermTable(capacity: kept.count)
+        for (j, id) in kept.enumerated() {
+            column[id] = Int32(j)
+            _ = table.withTerm(id) { ordered.insert($0) }
+        }
+        let fitted = FittedCountVectorizer(settings: self, vocabulary: Vocabulary(orderedTable: ordered))
+
+        // Each chunk's local ids straight to output columns.
+        let columnMaps = chunks.indices.map { k in k == 0 ? column : idMaps[k].map { column[Int($0)] } }
+        let binary = self.binary
+        let parts = try await mapChunks(count: chunks.count) { range in
+            range.map { k in assembleRows(chunks[k], columnOfId: columnMaps[k], binary: binary) }
+        }.flatMap { $0 }
+        return (fitted, try concatenateRows(parts, columnCount: kept.count))
+    }
+}
+
+/// A fitted bag of words: its settings and vocabulary.
+public struct FittedCountVectorizer: Sendable, Equatable {
+    public let settings: CountVectorizer
+    public let vocabulary: Vocabulary
+
+    public init(settings: CountVectorizer, vocabulary: Vocabulary) {
+        self.settings = settings
+        self.vocabulary = vocabulary
+    }
+
+    /// Counts the vocabulary's terms in `documents` (unknown terms are ignored).
+    public func transform(_ documents: [String]) async throws -> SparseMatrix {
+        let analyzer = settings.analyzer
+        let vocabulary = self.vocabulary
+        let binary = settings.binary
+        let parts = try await mapChunks(count: documents.count, minimumChunk: 256) { range in
+            var sink = CountingSink(table: vocabulary.table, lookupOnly: true, termCount: vocabulary.count)
+            var scratch = AnalyzerScratch()
+            var rowOffsets = [0]
+            for d in range {
+                sink.startRow()
+                analyzer.analyze(documents[d], into: &sink, scratch: &scratch)
+                rowOffsets.append(sink.ids.count)
+            }
+            let chunk = CountChunk(table: TermTable(capacity: 1), rowOffsets: rowOffsets, ids: sink.ids, counts: sink.counts)
+            return assembleRows(chunk, columnOfId: nil, binary: binary)
+        }
+        return try concatenateRows(parts, columnCount: vocabulary.count)
+    }
+}
+
+/// What one worker counted: its own term table and, per document, (local id, count) entries.
+struct CountChunk: Sendable {
+    var table: TermTable
+    var rowOffsets: [Int]
+    var ids: [Int32]
+    var counts: [Double]
+}
+
+/// Counts term occurrences per document without a per-document dictionary: `lastPosition[id]`
+/// remembers where the term was last stored, and a position at or after the row's start means
+/// it already has an entry in this document.
+struct CountingSink: TermSink {
+    var table: TermTable
+    /// With a fixed vocabulary, unknown terms are skipped instead of added.
+    let lookupOnly: Bool
+    var ids: [Int32] = []
+    var counts: [Double] = []
+    var lastPosition: [Int]
+    var rowStart = 0
+
+    init(table: TermTable, lookupOnly: Bool, termCount: Int) {
+        self.table = table
+        self.lookupOnly = lookupOnly
+        self.lastPosition = [Int](repeating: -1, count: termCount)
+    }
+
+    mutating func startRow() { rowStart = ids.count }
+
+    @inline(__always)
+    mutating func consume(_ term: UnsafeBufferPointer<UInt8>) {
+        let id: Int
+        if lookupOnly {
+            guard let found = table.find(term) else { return }
+            id = Int(found)
+        } else {
+            id = Int(table.insert(term))
+            if id == lastPosition.count { lastPosition.append(-1) }
+        }
+        let p = lastPosition[id]
+        if p >= rowStart {
+            counts[p] += 1
+        } else {
+            lastPosition[id] = ids.count
+            ids.append(Int32(id))
+            counts.append(1)
+        }
+    }
+}
+
+/// CSR pieces of one chunk's rows: columns mapped, dropped where negative, sorted per row.
+struct RowBlock: Sendable {
+    var rowOffsets: [Int]
+    var columns: [Int32]
+    var values: [Double]
+}
+
+/// - Parameter columnOfId: output column of each id, -1 to drop it; nil when ids are columns.
+func assembleRows(_ chunk: CountChunk, columnOfId: [Int32]?, binary: Bool) -> RowBlock {
+    var block = RowBlock(rowOffsets: [0], columns: [], values: [])
+    block.rowOffsets.reserveCapacity(chunk.rowOffsets.count)
+    block.columns.reserveCapacity(chunk.ids.count)
+    block.values.reserveCapacity(chunk.ids.count)
+    // (column << 32 | position) keys sort a row by column with a plain integer sort.
+    var keys: [UInt64] = []
+    for r in 0..<(chunk.rowOffsets.count - 1) {
+        keys.removeAll(keepingCapacity: true)
+        for p in chunk.rowOffsets[r]..<chunk.rowOffsets[r + 1] {
+            let c = columnOfId.map { $0[Int(chunk.ids[p])] } ?? chunk.ids[p]
+            if c >= 0 { keys.append(UInt64(UInt32(c)) << 32 | UInt64(p)) }
+        }
+        keys.sort()
+        for key in keys {
+            block.columns.append(Int32(truncatingIfNeeded: key >> 32))
+            block.values.append(binary ? 1 : chunk.counts[Int(key & 0xFFFF_FFFF)])
+        }
+        block.rowOffsets.append(block.columns.count)
+    }
+    return block
+}
+
+func concatenateRows(_ blocks: [RowBlock], columnCount: Int) throws -> SparseMatrix {
+    var rowOffsets = [0]
+    var columns: [Int32] = []
+    var values: [Double] = []
+    let total = blocks.reduce(0) { $0 + $1.columns.count }
+    columns.reserveCapacity(total)
+    values.reserveCapacity(total)
+    for block in blocks {
+        let base = columns.count
+        rowOffsets.append(contentsOf: block.rowOffsets.dropFirst().lazy.map { $0 + base })
+        columns.append(contentsOf: block.columns)
+        values.append(contentsOf: block.values)
+    }
+    return try SparseMatrix(rowCount: rowOffsets.count - 1, columnCount: columnCount,
+                            rowOffsets: rowOffsets, columnIndices: columns, values: values)
+}

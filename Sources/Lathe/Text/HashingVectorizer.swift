@@ -1,0 +1,75 @@
+import Linalg
+
+/// The hashing trick (scikit-learn's `HashingVectorizer`): each term goes to column
+/// `|murmurhash3_32(term)| mod n_features`, with sign `+1`/`−1` from the hash when
+/// `alternateSign`; stateless, so nothing is learned or stored but the settings.
+public struct HashingVectorizer: Sendable, Equatable {
+    public var analyzer: TextAnalyzer
+    public var featureCount: Int
+    public var alternateSign: Bool
+    public var binary: Bool
+    public var norm: RowNorm?
+
+    public init(analyzer: TextAnalyzer = TextAnalyzer(), featureCount: Int = 1 << 20, alternateSign: Bool = true,
+                binary: Bool = false, norm: RowNorm? = .l2) {
+        self.analyzer = analyzer
+        self.featureCount = featureCount
+        self.alternateSign = alternateSign
+        self.binary = binary
+        self.norm = norm
+    }
+
+    /// The hashed feature matrix of `documents` (`documents.count × featureCount`). As
+    /// scikit-learn, colliding terms of opposite signs leave an explicit zero entry.
+    public func transform(_ documents: [String]) async throws -> SparseMatrix {
+        let settings = self
+        let blocks = try await mapChunks(count: documents.count, minimumChunk: 256) { range in
+            var sink = HashingSink(featureCount: settings.featureCount, alternateSign: settings.alternateSign)
+            var scratch = AnalyzerScratch()
+            var rowOffsets = [0]
+            for d in range {
+                sink.startRow()
+                settings.analyzer.analyze(documents[d], into: &sink, scratch: &scratch)
+                rowOffsets.append(sink.ids.count)
+            }
+            let chunk = CountChunk(table: TermTable(capacity: 1), rowOffsets: rowOffsets, ids: sink.ids, counts: sink.values)
+            return assembleRows(chunk, columnOfId: nil, binary: settings.binary)
+        }
+        var x = try concatenateRows(blocks, columnCount: featureCount)
+        norm?.normalize(&x)
+        return x
+    }
+}
+
+struct HashingSink: TermSink {
+    let featureCount: Int
+    let alternateSign: Bool
+    var ids: [Int32] = []
+    var values: [Double] = []
+    var lastPosition: [Int]
+    var rowStart = 0
+
+    init(featureCount: Int, alternateSign: Bool) {
+        self.featureCount = featureCount
+        self.alternateSign = alternateSign
+        lastPosition = [Int](repeating: -1, count: featureCount)
+    }
+
+    mutating func startRow() { rowStart = ids.count }
+
+    @inline(__always)
+    mutating func consume(_ term: UnsafeBufferPointer<UInt8>) {
+        let h = murmurHash3x86_32(term)
+        // |Int32.min| does not exist; scikit-learn maps it as below.
+        let column = h == .min ? (Int(Int32.max) - (featureCount - 1)) % featureCount : Int(h.magnitude) % featureCount
+        let value: Double = alternateSign && h < 0 ? -1 : 1
+        let p = lastPosition[column]
+        if p >= rowStart {
+            values[p] += value
+        } else {
+            lastPosition[column] = ids.count
+            ids.append(Int32(column))
+            values.append(value)
+        }
+    }
+}

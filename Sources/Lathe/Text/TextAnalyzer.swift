@@ -1,0 +1,284 @@
+import Foundation
+
+/// Receives the terms an analyzer finds, one call per occurrence. Generic rather than a closure
+/// so that the per-term call is static in the hot loop.
+protocol TermSink {
+    /// One term occurrence, as UTF-8 bytes valid only during the call.
+    mutating func consume(_ term: UnsafeBufferPointer<UInt8>)
+}
+
+/// Reusable buffers for `TextAnalyzer.analyze`, one per worker, so analysing a corpus does not
+/// allocate per document.
+struct AnalyzerScratch {
+    var text: [UInt8] = []
+    /// Token byte ranges into `text`, as (start, end) pairs.
+    var tokens: [Int] = []
+    /// Byte offset of each character (Unicode scalar) of a piece of text, plus its end.
+    var scalarStarts: [Int] = []
+    var joined: [UInt8] = []
+}
+
+/// Turns a document into terms the way scikit-learn's `CountVectorizer.build_analyzer()` does:
+/// lower-casing, optional accent stripping, then word tokens (runs of two or more word
+/// characters, `(?u)\b\w\w+\b`) and word n-grams, or character n-grams.
+public struct TextAnalyzer: Sendable, Equatable {
+    /// What a term is made of (scikit-learn's `analyzer`).
+    public enum Kind: String, Sendable, CaseIterable {
+        case word
+        /// Character n-grams over the whole text, runs of whitespace collapsed to one space.
+        case char
+        /// Character n-grams inside words, each word padded with a space on both sides.
+        case charWordBoundary = "char_wb"
+    }
+
+    /// scikit-learn's `strip_accents`.
+    public enum AccentStripping: String, Sendable, CaseIterable {
+        /// NFKD, then drop every non-ASCII character.
+        case ascii
+        /// NFKD, then drop combining marks.
+        case unicode
+    }
+
+    public var kind: Kind
+    public var lowercase: Bool
+    public var stripAccents: AccentStripping?
+    /// Drop scikit-learn's 318 English stop words (word analyzer only) before forming n-grams.
+    public var englishStopWords: Bool
+    /// Smallest and largest n of the n-grams (`ngram_range`), `1 <= lower <= upper`.
+    public var ngramRange: ClosedRange<Int>
+
+    public init(kind: Kind = .word, lowercase: Bool = true, stripAccents: AccentStripping? = nil,
+                englishStopWords: Bool = false, ngramRange: ClosedRange<Int> = 1...1) {
+        self.kind = kind
+        self.lowercase = lowercase
+        self.stripAccents = stripAccents
+        self.englishStopWords = englishStopWords
+        self.ngramRange = ngramRange
+    }
+
+    /// The terms of `document` in order of occurrence (convenience for tests and tools; the
+    /// vectorizers use the allocation-free path).
+    public func terms(_ document: String) -> [String] {
+        struct Collector: TermSink {
+            var terms: [String] = []
+            mutating func consume(_ term: UnsafeBufferPointer<UInt8>) { terms.append(String(decoding: term, as: UTF8.self)) }
+        }
+        var collector = Collector()
+        var scratch = AnalyzerScratch()
+        analyze(document, into: &collector, scratch: &scratch)
+        return collector.terms
+    }
+
+    func analyze<S: TermSink>(_ document: String, into sink: inout S, scratch: inout AnalyzerScratch) {
+        preprocess(document, into: &scratch.text)
+        switch kind {
+        case .word: wordNGrams(into: &sink, scratch: &scratch)
+        case .char: characterNGrams(into: &sink, scratch: &scratch)
+        case .charWordBoundary: wordBoundaryNGrams(into: &sink, scratch: &scratch)
+        }
+    }
+
+    /// Lower-cases and strips accents into `text` as UTF-8. ASCII documents (nearly all of them
+    /// in practice) are lower-cased byte by byte; accents do not exist there.
+    private func preprocess(_ document: String, into text: inout [UInt8]) {
+        text.removeAll(keepingCapacity: true)
+        let handled: Bool? = document.utf8.withContiguousStorageIfAvailable { bytes in
+            for b in bytes where b >= 0x80 { return false }
+            text.reserveCapacity(bytes.count)
+            if lowercase {
+                for b in bytes { text.append(b &- 0x41 < 26 ? b | 0x20 : b) }
+            } else {
+                text.append(contentsOf: bytes)
+            }
+            return true
+        }
+        if handled == true { return }
+        var s = lowercase ? document.lowercased() : document
+        if let mode = stripAccents {
+            let decomposed = s.decomposedStringWithCompatibilityMapping.unicodeScalars
+            var kept = String.UnicodeScalarView()
+            switch mode {
+            case .ascii: kept.append(contentsOf: decomposed.lazy.filter(\.isASCII))
+            case .unicode: kept.append(contentsOf: decomposed.lazy.filter { $0.properties.canonicalCombiningClass.rawValue == 0 })
+            }
+            s = String(kept)
+        }
+        text.append(contentsOf: s.utf8)
+    }
+
+    private func wordNGrams<S: TermSink>(into sink: inout S, scratch: inout AnalyzerScratch) {
+        scratch.tokens.removeAll(keepingCapacity: true)
+        scratch.text.withUnsafeBufferPointer { t in
+            var start = -1
+            var length = 0
+            var i = 0
+            while i < t.count {
+                let (scalar, width) = decodeScalar(t, at: i)
+                if isWordCharacter(scalar) {
+                    if start < 0 { start = i; length = 0 }
+                    length += 1
+                } else if start >= 0 {
+                    if length >= 2 { keepToken(t, start, i, into: &scratch.tokens) }
+                    start = -1
+                }
+                i += width
+            }
+            if start >= 0, length >= 2 { keepToken(t, start, t.count, into: &scratch.tokens) }
+        }
+        let tokenCount = scratch.tokens.count / 2
+        scratch.text.withUnsafeBufferPointer { t in
+            scratch.tokens.withUnsafeBufferPointer { tok in
+                for n in ngramRange where n <= tokenCount {
+                    if n == 1 {
+                        for k in 0..<tokenCount {
+                            sink.consume(UnsafeBufferPointer(rebasing: t[tok[2 * k]..<tok[2 * k + 1]]))
+                        }
+                        continue
+                    }
+                    for first in 0...(tokenCount - n) {
+                        scratch.joined.removeAll(keepingCapacity: true)
+                        for k in first..<(first + n) {
+                            if k > first { scratch.joined.append(0x20) }
+                            scratch.joined.append(contentsOf: UnsafeBufferPointer(rebasing: t[tok[2 * k]..<tok[2 * k + 1]]))
+                        }
+                        scratch.joined.withUnsafeBufferPointer { sink.consume($0) }
+                    }
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    private func keepToken(_ t: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, into tokens: inout [Int]) {
+        if englishStopWords, englishStopWordTable.find(UnsafeBufferPointer(rebasing: t[start..<end])) != nil { return }
+        tokens.append(start)
+        tokens.append(end)
+    }
+
+    /// scikit-learn's `_char_ngrams`: runs of two or more whitespace characters become one space,
+    /// then every n-gram of the text for each n that fits.
+    private func characterNGrams<S: TermSink>(into sink: inout S, scratch: inout AnalyzerScratch) {
+        scratch.joined.removeAll(keepingCapacity: true)
+        scratch.text.withUnsafeBufferPointer { t in
+            var i = 0
+            while i < t.count {
+                let (scalar, width) = decodeScalar(t, at: i)
+                if isPythonWhitespace(scalar) {
+                    var j = i + width
+                    var run = 1
+                    while j < t.count {
+                        let (next, w) = decodeScalar(t, at: j)
+                        guard isPythonWhitespace(next) else { break }
+                        j += w
+                        run += 1
+                    }
+                    if run >= 2 { scratch.joined.append(0x20) } else { scratch.joined.append(contentsOf: UnsafeBufferPointer(rebasing: t[i..<j])) }
+                    i = j
+                } else {
+                    scratch.joined.append(contentsOf: UnsafeBufferPointer(rebasing: t[i..<(i + width)]))
+                    i += width
+                }
+            }
+        }
+        emitCharacterNGrams(of: scratch.joined, starts: &scratch.scalarStarts, into: &sink, shortTextOnce: false)
+    }
+
+    /// scikit-learn's `_char_wb_ngrams`: each whitespace-separated word, padded with a space on
+    /// both sides, gives its n-grams; a padded word shorter than n gives itself, once.
+    private func wordBoundaryNGrams<S: TermSink>(into sink: inout S, scratch: inout AnalyzerScratch) {
+        scratch.tokens.removeAll(keepingCapacity: true)
+        scratch.text.withUnsafeBufferPointer { t in
+            var start = -1
+            var i = 0
+            while i < t.count {
+                let (scalar, width) = decodeScalar(t, at: i)
+                if isPythonWhitespace(scalar) {
+                    if start >= 0 { scratch.tokens.append(start); scratch.tokens.append(i); start = -1 }
+                } else if start < 0 {
+                    start = i
+                }
+                i += width
+            }
+            if start >= 0 { scratch.tokens.append(start); scratch.tokens.append(t.count) }
+        }
+        for k in 0..<(scratch.tokens.count / 2) {
+            scratch.joined.removeAll(keepingCapacity: true)
+            scratch.joined.append(0x20)
+            scratch.joined.append(contentsOf: scratch.text[scratch.tokens[2 * k]..<scratch.tokens[2 * k + 1]])
+            scratch.joined.append(0x20)
+            emitCharacterNGrams(of: scratch.joined, starts: &scratch.scalarStarts, into: &sink, shortTextOnce: true)
+        }
+    }
+
+    /// Emits every n-gram (in characters) of `text` for n in `ngramRange`. With `shortTextOnce`
+    /// (char_wb), a text no longer than n is emitted whole once and larger n are skipped, as
+    /// scikit-learn does.
+    private func emitCharacterNGrams<S: TermSink>(of text: [UInt8], starts: inout [Int], into sink: inout S, shortTextOnce: Bool) {
+        starts.removeAll(keepingCapacity: true)
+        text.withUnsafeBufferPointer { t in
+            var i = 0
+            while i < t.count {
+                starts.append(i)
+                i += decodeScalar(t, at: i).width
+            }
+            starts.append(t.count)
+            let length = starts.count - 1
+            starts.withUnsafeBufferPointer { s in
+                for n in ngramRange {
+                    if shortTextOnce, n >= length {
+                        sink.consume(t)
+                        break
+                    }
+                    guard n <= length else { break }
+                    for first in 0...(length - n) {
+                        sink.consume(UnsafeBufferPointer(rebasing: t[s[first]..<s[first + n]]))
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The stop-word list as a lookup table over UTF-8 bytes.
+let englishStopWordTable: TermTable = {
+    var table = TermTable(capacity: englishStopWords.count)
+    for word in englishStopWords {
+        var bytes = Array(word.utf8)
+        _ = bytes.withUnsafeMutableBufferPointer { table.insert(UnsafeBufferPointer($0)) }
+    }
+    return table
+}()
+
+/// Decodes the scalar starting at byte `i` of valid UTF-8 and its width in bytes.
+@inline(__always)
+func decodeScalar(_ t: UnsafeBufferPointer<UInt8>, at i: Int) -> (scalar: UInt32, width: Int) {
+    let b0 = UInt32(t[i])
+    if b0 < 0x80 { return (b0, 1) }
+    if b0 < 0xE0 { return ((b0 & 0x1F) << 6 | UInt32(t[i + 1] & 0x3F), 2) }
+    if b0 < 0xF0 { return ((b0 & 0x0F) << 12 | UInt32(t[i + 1] & 0x3F) << 6 | UInt32(t[i + 2] & 0x3F), 3) }
+    return ((b0 & 0x07) << 18 | UInt32(t[i + 1] & 0x3F) << 12 | UInt32(t[i + 2] & 0x3F) << 6 | UInt32(t[i + 3] & 0x3F), 4)
+}
+
+/// Python's `\w` for `str` patterns: letters, numbers and the underscore.
+@inline(__always)
+func isWordCharacter(_ v: UInt32) -> Bool {
+    if v < 0x80 {
+        return (v &- 0x61 < 26) || (v &- 0x41 < 26) || (v &- 0x30 < 10) || v == 0x5F
+    }
+    guard let scalar = Unicode.Scalar(v) else { return false }
+    switch scalar.properties.generalCategory {
+    case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
+         .decimalNumber, .letterNumber, .otherNumber:
+        return true
+    default:
+        return false
+    }
+}
+
+/// Python's `str.isspace()` (what `\s` and `str.split()` use): Unicode White_Space plus the
+/// information separators U+001C–U+001F.
+@inline(__always)
+func isPythonWhitespace(_ v: UInt32) -> Bool {
+    if v < 0x80 { return v == 0x20 || (v &- 0x09 < 5) || (v &- 0x1C < 4) }
+    return Unicode.Scalar(v)?.properties.isWhitespace ?? false
+}

@@ -1,0 +1,80 @@
+import Foundation
+@testable import Lathe
+import Linalg
+import TestSupport
+import Testing
+
+/// A gzipped safetensors fixture from `scripts/make_fixtures.py`.
+func loadMatrixFixture(_ name: String) throws -> SafeTensors {
+    guard let url = Bundle.module.url(forResource: "Fixtures/\(name)", withExtension: nil) else {
+        throw InputError("fixture missing; run scripts/make_fixtures.py", at: name)
+    }
+    let bytes = try gunzip([UInt8](Data(contentsOf: url)), location: name)
+    return try SafeTensors(bytes: bytes, location: name)
+}
+
+/// `--set` assignments from a fixture's settings object.
+func assignments(_ settings: [String: String]) -> [(key: String, value: String)] {
+    settings.sorted { $0.key < $1.key }.map { (key: $0.key, value: $0.value) }
+}
+
+func smsDocuments() throws -> [String] {
+    guard case let .text(documents) = try Dataset.load(repositoryRoot.appendingPathComponent("datasets/sms_spam/sms_spam.tsv").path).features else {
+        throw InputError("sms_spam is not text")
+    }
+    return documents
+}
+
+/// Checks `x` against the CSR tensors of a fixture: the same structure exactly, values within
+/// `tolerance` per entry.
+func expectMatrix(_ x: SparseMatrix, equals fixture: SafeTensors, tolerance: Double,
+                  sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let shape = try JSONDecoder().decode([Int].self, from: Data(try #require(fixture.metadata["shape"]).utf8))
+    #expect(x.shape == shape, sourceLocation: sourceLocation)
+    let indptr = try #require(fixture.tensors["X.indptr"]?.int64s).map { Int($0) }
+    let indices = try #require(fixture.tensors["X.indices"]?.int64s).map { Int32($0) }
+    let data = try #require(fixture.tensors["X.data"]?.doubles)
+    #expect(x.rowOffsets == indptr, sourceLocation: sourceLocation)
+    #expect(x.columnIndices == indices, sourceLocation: sourceLocation)
+    #expect(maxAbsoluteDifference(x.values, data) <= tolerance, sourceLocation: sourceLocation)
+}
+
+@Suite struct AnalyzerParityTests {
+    struct Case: Decodable { var settings: [String: String]; var terms: [[String]] }
+    struct File: Decodable { var documents: [String]; var cases: [Case] }
+
+    @Test func termsMatchScikitLearnsAnalyzer() throws {
+        let file = try loadFixture("analyzer.json", as: File.self)
+        #expect(file.cases.count >= 8)
+        for c in file.cases {
+            let analyzer = try #require(try PipelineSpec(assignments: assignments(c.settings)).vectorizer().countVectorizer).analyzer
+            for (document, expected) in zip(file.documents, c.terms) {
+                #expect(analyzer.terms(document) == expected, "\(c.settings) on \(document.debugDescription)")
+            }
+        }
+    }
+}
+
+@Suite(.serialized) struct VectorizerParityTests {
+    /// The issue's bar: vocabulary term for term and index for index, TF-IDF within 1e-12.
+    @Test(arguments: ["default", "bigrams"])
+    func tfidfMatchesScikitLearnOnSMSSpam(_ name: String) async throws {
+        let fixture = try loadMatrixFixture("tfidf_sms_spam_\(name).safetensors.gz")
+        let settings = try JSONDecoder().decode([String: String].self, from: Data(try #require(fixture.metadata["config"]).utf8))
+        let documents = try smsDocuments()
+        let (fitted, x) = try await PipelineSpec(assignments: assignments(settings)).vectorizer().fitTransform(documents)
+        guard case let .tfidf(tfidf) = fitted else { Issue.record("not tfidf"); return }
+        #expect(tfidf.vocabulary.bytes == fixture.tensors["vocabulary.bytes"]?.bytes)
+        #expect(tfidf.vocabulary.offsets == fixture.tensors["vocabulary.offsets"]?.int64s?.map { Int($0) })
+        #expect(maxAbsoluteDifference(try #require(tfidf.idf), try #require(fixture.tensors["idf"]?.doubles)) <= 1e-12)
+        try expectMatrix(x, equals: fixture, tolerance: 1e-12)
+        // transform() of the fitted vectorizer gives the same matrix as fit_transform.
+        #expect(try await fitted.transform(documents) == x)
+    }
+
+    @Test func hashingMatchesScikitLearnOnSMSSpam() async throws {
+        let fixture = try loadMatrixFixture("hashing_sms_spam.safetensors.gz")
+        let x = try await HashingVectorizer().transform(try smsDocuments())
+        try expectMatrix(x, equals: fixture, tolerance: 1e-12)
+    }
+}
