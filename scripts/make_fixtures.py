@@ -115,6 +115,30 @@ def text_fixtures():
     write("analyzer.json", {"documents": documents, "cases": cases})
 
 
+def scaler_fixtures():
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.preprocessing import MinMaxScaler, Normalizer, StandardScaler
+    _, x, _ = load_numeric("diabetes")
+    dense = {
+        "standard": StandardScaler().fit(x),
+        "standard_no_mean": StandardScaler(with_mean=False).fit(x),
+        "minmax": MinMaxScaler().fit(x),
+    }
+    out = {"dataset": "diabetes", "rows": 5}
+    for name, scaler in dense.items():
+        out[name] = {"transformed": scaler.transform(x[:5]).tolist(),
+                     **{k: getattr(scaler, k).tolist() for k in ("mean_", "scale_", "min_") if getattr(scaler, k, None) is not None}}
+    for norm in ("l1", "l2", "max"):
+        out["normalizer_" + norm] = {"transformed": Normalizer(norm=norm).transform(x[:5]).tolist()}
+    # Sparse: word counts of the first 300 sms_spam texts, scaled without centring.
+    _, docs = load_text("sms_spam/sms_spam.tsv")
+    counts = CountVectorizer().fit_transform(docs[:300])
+    sparse = StandardScaler(with_mean=False).fit(counts)
+    out["sparse_counts"] = {"documents": 300, "columns": counts.shape[1], "scale_": sparse.scale_.tolist(),
+                            "transformed_row0": sparse.transform(counts[:1]).toarray().ravel().tolist()}
+    write("scalers.json", out)
+
+
 def write(name, payload):
     payload = {"generator": "scripts/make_fixtures.py", "sklearn": sklearn.__version__, **payload}
     with open(os.path.join(OUT, name), "w") as f:
@@ -196,6 +220,7 @@ def metric_fixtures():
 
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
-    jobs = {"linear": linear_fixtures, "cv": cv_fixtures, "metrics": metric_fixtures, "text": text_fixtures}
+    jobs = {"linear": linear_fixtures, "cv": cv_fixtures, "metrics": metric_fixtures, "text": text_fixtures,
+            "scalers": scaler_fixtures}
     for name in sys.argv[1:] or list(jobs):
         jobs[name]()

@@ -40,7 +40,7 @@ public enum JSONValue: Sendable, Equatable, Codable {
     /// - Throws: `InputError` when the text is not JSON.
     public static func parse(_ data: Data, location: String? = nil) throws(InputError) -> JSONValue {
         do {
-            return try JSONDecoder().decode(JSONValue.self, from: data)
+            return try JSONParser.parse([UInt8](data))
         } catch {
             throw InputError("not valid JSON", at: location)
         }

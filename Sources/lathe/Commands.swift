@@ -15,23 +15,31 @@ struct DatasetsCommand: ParsableCommand {
         var rows = [["name", "task", "rows", "features", "classes"]]
         var documents: [JSONValue] = []
         for entry in entries {
-            let dataset = try Dataset.load(entry.path)
-            let task = dataset.inferredTask
-            let features = dataset.featureCount.map(String.init) ?? "text"
-            let classes = task == .classification ? dataset.classes.count : nil
-            rows.append([entry.name, task.rawValue, String(dataset.rowCount), features, classes.map(String.init) ?? "-"])
-            documents.append(.object([
-                "name": .string(entry.name), "task": .string(task.rawValue), "rows": .integer(Int64(dataset.rowCount)),
-                "features": dataset.featureCount.map { .integer(Int64($0)) } ?? .string("text"),
-                "classes": classes.map { .integer(Int64($0)) } ?? .null,
-                "path": .string(entry.path),
-            ]))
+            let (row, document) = try Self.describe(entry)
+            rows.append(row)
+            documents.append(document)
         }
         emit(json ? JSONValue.object(["datasets": .array(documents)]).jsonText : table(rows, rightAligned: [2, 3, 4]))
     }
+
+    /// One table row and one JSON object for a bundled dataset.
+    private static func describe(_ entry: BundledDatasets.Entry) throws -> ([String], JSONValue) {
+        let dataset = try Dataset.load(entry.path)
+        let task = dataset.inferredTask
+        let features = dataset.featureCount.map(String.init) ?? "text"
+        let classes = task == .classification ? dataset.classes.count : nil
+        let row = [entry.name, task.rawValue, String(dataset.rowCount), features, classes.map(String.init) ?? "-"]
+        let document = JSONValue.object([
+            "name": .string(entry.name), "task": .string(task.rawValue), "rows": .integer(Int64(dataset.rowCount)),
+            "features": dataset.featureCount.map { .integer(Int64($0)) } ?? .string("text"),
+            "classes": classes.map { .integer(Int64($0)) } ?? .null,
+            "path": .string(entry.path),
+        ])
+        return (row, document)
+    }
 }
 
-struct CrossValidateCommand: ParsableCommand {
+struct CrossValidateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "cv", abstract: "K-fold cross-validate one model.")
 
     @OptionGroup var data: DataOptions
@@ -39,12 +47,12 @@ struct CrossValidateCommand: ParsableCommand {
     @OptionGroup var split: SplitOptions
     @OptionGroup var output: OutputOptions
 
-    func run() throws {
+    func run() async throws {
         let kFold = try split.kFold()
         let (dataset, task) = try data.load()
         let spec = try model.spec(task: task)
         let progress = output.progress
-        let report = try CrossValidation.run(spec, on: dataset, splitter: kFold) { done, total in
+        let report = try await CrossValidation.run(spec, on: dataset, splitter: kFold) { done, total in
             progress.update("cv \(spec.entry.name)", done: done, total: total)
         }
         if output.json {
@@ -75,7 +83,7 @@ struct CrossValidateCommand: ParsableCommand {
     }
 }
 
-struct TrainCommand: ParsableCommand {
+struct TrainCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "train", abstract: "Fit a model on all rows and write a model file.")
 
     @OptionGroup var data: DataOptions
@@ -87,27 +95,28 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Print one JSON document on stdout.")
     var json = false
 
-    func run() throws {
+    func run() async throws {
         let (dataset, task) = try data.load()
         let spec = try model.spec(task: task)
-        let trained = try spec.fit(dataset)
+        let trained = try await spec.fit(dataset)
+        let features = trained.featureCount
         try ModelFile.write(trained, to: out)
         if json {
             emit(JSONValue.object([
                 "model": .string(trained.estimator), "task": .string(task.rawValue), "out": .string(out),
-                "rows": .integer(Int64(dataset.rowCount)), "features": .integer(Int64(trained.featureCount)),
+                "rows": .integer(Int64(dataset.rowCount)), "features": .integer(Int64(features)),
                 "params": trained.parameters.json,
             ]).jsonText)
         } else {
-            emit("wrote \(out): \(trained.estimator) (\(task.rawValue)), \(trained.featureCount) features, trained on \(dataset.rowCount) rows of \(dataset.name)")
+            emit("wrote \(out): \(trained.estimator) (\(task.rawValue)), \(features) features\(trained.takesText ? " from text" : ""), trained on \(dataset.rowCount) rows of \(dataset.name)")
         }
     }
 }
 
-struct PredictCommand: ParsableCommand {
+struct PredictCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
-        abstract: "Predict from a model file, one input per line (comma-separated feature values).")
+        abstract: "Predict from a model file, one input per line (a text, or comma-separated feature values).")
 
     @Argument(help: "The model file.")
     var model: String
@@ -118,13 +127,13 @@ struct PredictCommand: ParsableCommand {
     @Flag(help: "Print one JSON object per line.")
     var json = false
 
-    func run() throws {
+    func run() async throws {
         let trained = try ModelFile.read(model)
         let location = input == "-" ? "stdin" : input
         let bytes = input == "-" ? [UInt8](FileHandle.standardInput.readDataToEndOfFile()) : try readInput(input)
         let lines = try inputLines(bytes, location: location)
         let x = try trained.features(fromLines: lines, location: location)
-        let predictions = try trained.predict(x)
+        let predictions = try await trained.predict(x)
         emit(predictions.map { json ? $0.json.jsonText : $0.text }.joined(separator: "\n"))
     }
 
@@ -172,5 +181,42 @@ struct InspectCommand: ParsableCommand {
             return [name, t.dtype.rawValue, "[" + t.shape.map(String.init).joined(separator: ", ") + "]"]
         }).split(separator: "\n").map { "  " + $0 }
         emit(lines.joined(separator: "\n"))
+    }
+}
+
+struct VectorizeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vectorize",
+        abstract: "Fit the vectorizer (and scaler) on a dataset; write them and the feature matrix (CSR) to a safetensors file.")
+
+    @OptionGroup var data: DataOptions
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("A vectorizer or scaler setting, KEY=VALUE (scikit-learn's names).", valueName: "KEY=VALUE"))
+    var assignments: [String] = []
+
+    @Option(help: "The file to write (safetensors).")
+    var out: String
+
+    @Flag(help: "Print one JSON document on stdout.")
+    var json = false
+
+    func run() async throws {
+        let pipeline = try PipelineSpec(assignments: try parseAssignments(assignments))
+        let (dataset, _) = try data.load()
+        let container = try await FeatureFile.vectorize(dataset, pipeline: pipeline)
+        do {
+            try Data(container.serialized()).write(to: URL(fileURLWithPath: out), options: .atomic)
+        } catch {
+            throw InputError("cannot write: \(error.localizedDescription)", at: out)
+        }
+        let shape = container.metadata["shape"] ?? "[]"
+        let stored = container.tensors["X.data"]?.elementCount ?? 0
+        if json {
+            emit(JSONValue.object(["out": .string(out), "shape": (try? JSONValue.parse(Data(shape.utf8))) ?? .null,
+                                   "stored": .integer(Int64(stored)),
+                                   "pipeline": (try? JSONValue.parse(Data((container.metadata["pipeline"] ?? "[]").utf8))) ?? .null]).jsonText)
+        } else {
+            emit("wrote \(out): \(dataset.name) as a \(shape) matrix with \(stored) stored values")
+        }
     }
 }

@@ -38,15 +38,21 @@ struct ModelOptions: ParsableArguments {
     var assignments: [String] = []
 
     func spec(task: Task) throws -> ModelSpec {
-        var pairs: [(key: String, value: String)] = []
-        for assignment in assignments {
-            guard let eq = assignment.firstIndex(of: "="), eq != assignment.startIndex else {
-                throw UsageError("--set expects KEY=VALUE, got \"\(assignment)\"")
-            }
-            pairs.append((String(assignment[..<eq]), String(assignment[assignment.index(after: eq)...])))
-        }
-        return try ModelSpec(name: model, task: task, assignments: pairs)
+        try ModelSpec(name: model, task: task, assignments: try parseAssignments(assignments))
     }
+}
+
+/// `--set KEY=VALUE` arguments as pairs.
+/// - Throws: `UsageError` for an argument without `=` or with an empty key.
+func parseAssignments(_ assignments: [String]) throws(UsageError) -> [(key: String, value: String)] {
+    var pairs: [(key: String, value: String)] = []
+    for assignment in assignments {
+        guard let eq = assignment.firstIndex(of: "="), eq != assignment.startIndex else {
+            throw UsageError("--set expects KEY=VALUE, got \"\(assignment)\"")
+        }
+        pairs.append((String(assignment[..<eq]), String(assignment[assignment.index(after: eq)...])))
+    }
+    return pairs
 }
 
 /// Output and progress switches.

@@ -92,7 +92,7 @@ func expectError(_ result: CommandResult, status: Int32, containing fragment: St
         #expect(result.stderr.isEmpty, "progress must stay quiet when piped")
     }
 
-    @Test func trainInspectPredictRoundTrip() throws {
+    @Test func trainInspectPredictRoundTrip() async throws {
         let dir = try makeTemporaryDirectory()
         let train = try lathe(["train", "diabetes", "--model", "ridge", "--set", "alpha=1", "--out", "m.lathe"], in: dir)
         #expect(train.status == 0, "\(train.stderr)")
@@ -108,7 +108,7 @@ func expectError(_ result: CommandResult, status: Int32, containing fragment: St
         // Predictions from the CLI equal the library's on the same rows.
         let data = try Dataset.load(repositoryRoot.appendingPathComponent("datasets/diabetes/diabetes.csv").path)
         let model = try ModelFile.read(dir.appendingPathComponent("m.lathe").path)
-        let expected = try model.predict(data.rows([0, 1, 2]))
+        let expected = try await model.predict(data.rows([0, 1, 2]))
         let lines = try String(contentsOf: repositoryRoot.appendingPathComponent("datasets/diabetes/diabetes.csv"), encoding: .utf8)
             .split(whereSeparator: \.isNewline).dropFirst().prefix(3)
             .map { $0.split(separator: ",").dropLast().joined(separator: ",") }

@@ -42,7 +42,7 @@ func checkRegressorConformance<R: Regressor>(_ estimator: R, x: Matrix, y: [Doub
     let loaded = try ModelFile.decode(bytes, location: "roundtrip")
     #expect(loaded.estimator == R.name)
     #expect(loaded.parameters == estimator.parameters)
-    #expect(try loaded.predict(.dense(x)) == predictions.map { .value($0) }, "\(R.name): model file changes predictions")
+    #expect(try loaded.predict(transformed: .dense(x)) == predictions.map { .value($0) }, "\(R.name): model file changes predictions")
 }
 
 /// Fitted models cross task boundaries (parallel folds, the server): they must be Sendable.
@@ -68,14 +68,15 @@ func requireSendable<T: Sendable>(_: T.Type) {}
         try checkRegressorConformance(Ridge(alpha: 3, fitIntercept: false), x: x, y: y)
     }
 
-    @Test func everyRegisteredEstimatorRoundTrips() throws {
+    @Test func everyRegisteredEstimatorRoundTrips() async throws {
         let (x, y) = Self.problem()
         let data = Dataset(name: "t", features: .numeric(x, names: ["a", "b", "c", "d"]),
                            targets: y.map { "\($0)" }, sha256: "")
         for entry in EstimatorRegistry.entries where entry.implementations[.regression] != nil {
-            let model = try ModelSpec(name: entry.name, task: .regression).fit(data)
+            let model = try await ModelSpec(name: entry.name, task: .regression).fit(data)
             let loaded = try ModelFile.decode(ModelFile.container(for: model).serialized(), location: entry.name)
-            #expect(try loaded.predict(data) == (try model.predict(data)))
+            let (a, b) = (try await loaded.predict(data), try await model.predict(data))
+            #expect(a == b)
         }
     }
 
@@ -130,9 +131,22 @@ func requireSendable<T: Sendable>(_: T.Type) {}
 
 @Suite struct ParameterTests {
     @Test func unknownKeyListsValidKeys() {
-        #expect(throws: UsageError("unknown parameter \"nonsense\" for ridge (valid: alpha, fit_intercept)")) {
+        let error = #expect(throws: UsageError.self) {
             try ModelSpec(name: "ridge", task: .regression, assignments: [("nonsense", "1")])
         }
+        #expect(error?.message.hasPrefix("unknown parameter \"nonsense\" for ridge (valid: alpha, fit_intercept; pipeline: vectorizer,") == true)
+        #expect(error?.message.contains("scaler") == true)
+    }
+
+    @Test(arguments: [("ngram_range", "2,1"), ("ngram_range", "1,2,3"), ("min_df", "-1"), ("min_df", "1.5"),
+                      ("scaler", "robust"), ("norm", "l3"), ("max_features", "-2")])
+    func badPipelineValuesAreUsageErrors(key: String, value: String) {
+        #expect(throws: UsageError.self) { try ModelSpec(name: "ridge", task: .regression, assignments: [(key, value)]) }
+    }
+
+    @Test func textKeysOnNumericDataAreUsageErrors() async throws {
+        let spec = try ModelSpec(name: "ridge", task: .regression, assignments: [("ngram_range", "1,2")])
+        await #expect(throws: UsageError.self) { try await spec.fit(try Dataset.load("diabetes")) }
     }
 
     @Test(arguments: [("alpha", "-1"), ("alpha", "abc"), ("alpha", "nan"), ("fit_intercept", "maybe")])

@@ -4,10 +4,10 @@ import Linalg
 import TestSupport
 import Testing
 
-/// A linear model file trained on a slice of `diabetes`, as bytes.
-func sampleModelBytes() throws -> [UInt8] {
+/// A linear model file with a standard-scaler step, trained on a slice of `diabetes`, as bytes.
+func sampleModelBytes() async throws -> [UInt8] {
     let data = try Dataset.load("diabetes").rows(Array(0..<60))
-    let model = try ModelSpec(name: "ridge", task: .regression).fit(data)
+    let model = try await ModelSpec(name: "ridge", task: .regression, assignments: [("scaler", "standard")]).fit(data)
     return ModelFile.container(for: model, created: Date(timeIntervalSince1970: 0)).serialized()
 }
 
@@ -71,8 +71,8 @@ func container(header: String, data: [UInt8] = [], claimedLength: UInt64? = nil)
 
     /// Every single-byte mutation of a real model file either loads (and predicts finite
     /// values) or fails with an `InputError`: never a crash, a hang or a NaN model.
-    @Test func everyByteMutationIsHandled() throws {
-        let original = try sampleModelBytes()
+    @Test func everyByteMutationIsHandled() async throws {
+        let original = try await sampleModelBytes()
         let probe = FeatureMatrix.dense(Matrix(rowCount: 1, columnCount: 10, repeating: 1))
         var loaded = 0, rejected = 0
         for position in original.indices {
@@ -81,7 +81,7 @@ func container(header: String, data: [UInt8] = [], claimedLength: UInt64? = nil)
                 bytes[position] = replacement
                 do {
                     let model = try ModelFile.decode(bytes, location: "mutated")
-                    let predictions = try model.predict(probe)
+                    let predictions = try model.predict(transformed: probe)
                     #expect(predictions.count == 1)
                     loaded += 1
                 } catch is InputError {
@@ -96,8 +96,8 @@ func container(header: String, data: [UInt8] = [], claimedLength: UInt64? = nil)
         }
     }
 
-    @Test func modelFileMetadataIsChecked() throws {
-        let good = try SafeTensors(bytes: try sampleModelBytes(), location: "m")
+    @Test func modelFileMetadataIsChecked() async throws {
+        let good = try SafeTensors(bytes: try await sampleModelBytes(), location: "m")
         func decodeWith(_ change: (inout SafeTensors) -> Void) -> InputError? {
             var copy = good
             change(&copy)

@@ -68,7 +68,7 @@ import Testing
         }
     }
 
-    @Test func kFoldSplitsAndScoresMatchScikitLearn() throws {
+    @Test func kFoldSplitsAndScoresMatchScikitLearn() async throws {
         let file = try loadFixture("kfold_diabetes.json", as: File.self)
         let dataset = try Dataset.load(repositoryRoot.appendingPathComponent("datasets/diabetes/diabetes.csv").path)
         let splitter = KFold(foldCount: file.folds, shuffle: true, seed: file.seed)
@@ -79,7 +79,7 @@ import Testing
             #expect(split.train.count + split.test.count == dataset.rowCount)
         }
         let spec = try ModelSpec(name: "linreg", task: .regression, assignments: [])
-        let report = try CrossValidation.run(spec, on: dataset, splitter: splitter)
+        let report = try await CrossValidation.run(spec, on: dataset, splitter: splitter)
         for metric in ["r2", "rmse", "mae"] {
             let expected = file.fold_results.map { r in metric == "r2" ? r.r2 : metric == "rmse" ? r.rmse : r.mae }
             #expect(maxRelativeDifference(report.scores[metric] ?? [], expected) < 1e-9, "\(metric)")

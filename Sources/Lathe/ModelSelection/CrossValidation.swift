@@ -71,7 +71,7 @@ public enum CrossValidation {
     /// - Throws: `UsageError` when the rows cannot be split; `InputError`/`FitError` when a fold
     ///   cannot be fitted.
     public static func run(_ spec: ModelSpec, on dataset: Dataset, splitter: KFold,
-                           progress: ((Int, Int) -> Void)? = nil) throws -> CrossValidationReport {
+                           progress: ((Int, Int) -> Void)? = nil) async throws -> CrossValidationReport {
         let splits = try splitter.splits(rowCount: dataset.rowCount)
         let metricNames: [String]
         switch spec.task {
@@ -84,11 +84,13 @@ public enum CrossValidation {
         let clock = ContinuousClock()
         let allTargets = try dataset.regressionTargets()
         for (k, split) in splits.enumerated() {
-            var model: TrainedModel?
-            let fitTime = try clock.measure { model = try spec.fit(dataset, rows: split.train) }
+            let fitStart = clock.now
+            let model = try await spec.fit(dataset, rows: split.train)
+            let fitTime = clock.now - fitStart
             let test = dataset.rows(split.test)
-            var predictions: [Prediction] = []
-            let predictTime = try clock.measure { predictions = try model!.predict(test) }
+            let predictStart = clock.now
+            let predictions = try await model.predict(test)
+            let predictTime = clock.now - predictStart
             let predicted = predictions.map { p -> Double in
                 switch p { case let .value(v): return v }
             }

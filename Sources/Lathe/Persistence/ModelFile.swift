@@ -22,13 +22,14 @@ public enum ModelFile {
             "estimator": model.estimator,
             "task": model.task.rawValue,
             "params": model.parameters.json.jsonText,
-            "pipeline": JSONValue.array([]).jsonText,
+            "pipeline": model.pipeline.metadata.jsonText,
             "feature_names": JSONValue.array(model.featureNames.map { .string($0) }).jsonText,
             "lathe_version": latheVersion,
             "created": formatter.string(from: created),
             "training": model.training.json.jsonText,
         ]
-        return SafeTensors(metadata: metadata, tensors: model.fitted.model.tensors())
+        return SafeTensors(metadata: metadata,
+                           tensors: model.fitted.model.tensors().merging(model.pipeline.tensors()) { a, _ in a })
     }
 
     /// Writes `model` to `path` atomically (a partial file never replaces a good one).
@@ -81,9 +82,7 @@ public enum ModelFile {
             throw InputError(error.message, at: location)
         }
         let parameters = try Parameters(specs: implementation.parameterSpecs, json: try json("params"), location: location)
-        guard let pipeline = try json("pipeline").arrayValue, pipeline.isEmpty else {
-            throw InputError("metadata \"pipeline\" holds steps this build does not know", at: location)
-        }
+        let pipeline = try FittedPipeline(metadata: try json("pipeline"), tensors: container.tensors, location: location)
         guard let namesJSON = try json("feature_names").arrayValue else {
             throw InputError("metadata \"feature_names\" is not an array", at: location)
         }
@@ -92,8 +91,16 @@ public enum ModelFile {
             throw InputError("metadata \"feature_names\" must hold strings", at: location)
         }
         let fitted = try implementation.load(container.tensors, parameters, nil, location)
-        guard fitted.model.featureCount == featureNames.count else {
-            throw InputError("model has \(fitted.model.featureCount) weights but \(featureNames.count) feature names", at: location)
+        // Every stage must agree on the width it hands on.
+        let inputWidth = pipeline.takesText ? nil : featureNames.count
+        if pipeline.takesText, !featureNames.isEmpty {
+            throw InputError("a text model has no feature names, but metadata lists \(featureNames.count)", at: location)
+        }
+        if let width = pipeline.outputFeatureCount ?? inputWidth, width != fitted.model.featureCount {
+            throw InputError("the estimator takes \(fitted.model.featureCount) features but its input has \(width)", at: location)
+        }
+        if let inputWidth, let scalerWidth = pipeline.scaler?.featureCount, scalerWidth != inputWidth {
+            throw InputError("the scaler takes \(scalerWidth) features but there are \(inputWidth) feature names", at: location)
         }
         let training = try json("training").objectValue
         let info = TrainingInfo(
@@ -102,6 +109,6 @@ public enum ModelFile {
             dataSHA256: training?["data_sha256"]?.stringValue ?? "",
             crossValidationMeans: training?["cv_mean"]?.objectValue?.compactMapValues(\.doubleValue))
         return TrainedModel(estimator: entry.name, task: taskName, parameters: parameters,
-                            featureNames: featureNames, fitted: fitted, training: info)
+                            featureNames: featureNames, pipeline: pipeline, fitted: fitted, training: info)
     }
 }

@@ -95,6 +95,12 @@ public struct FittedPipeline: Sendable, Equatable {
     /// The settings the steps were built from (written to `pipeline`).
     public var spec: PipelineSpec
 
+    /// No steps: features go to the estimator as they are.
+    public init() {
+        self.init(vectorizer: nil, scaler: nil, spec: PipelineSpec(text: Parameters(defaults: PipelineSpec.textSpecs),
+                                                                  scaling: Parameters(defaults: PipelineSpec.scalingSpecs)))
+    }
+
     public init(vectorizer: FittedTextVectorizer?, scaler: FittedScaler?, spec: PipelineSpec) {
         self.vectorizer = vectorizer
         self.scaler = scaler

@@ -41,6 +41,9 @@ public struct PipelineSpec: Sendable, Equatable {
     /// The text keys given explicitly (an error on numeric data).
     public var assignedTextKeys: [String]
 
+    /// Equal settings; which of them were typed explicitly does not matter.
+    public static func == (a: PipelineSpec, b: PipelineSpec) -> Bool { a.text == b.text && a.scaling == b.scaling }
+
     /// Defaults overridden by the assignments whose keys are pipeline keys.
     /// - Throws: `UsageError` for a bad value or inconsistent settings.
     public init(assignments: [(key: String, value: String)] = []) throws(UsageError) {

@@ -7,37 +7,45 @@ public struct ModelSpec: Sendable {
     public let entry: EstimatorEntry
     public let task: Task
     public let parameters: Parameters
+    /// The transformers fitted in front of the estimator.
+    public let pipeline: PipelineSpec
 
-    /// Resolves a model name and `KEY=VALUE` assignments for a task.
+    /// Resolves a model name and `KEY=VALUE` assignments for a task. Keys of the estimator go
+    /// to it; vectorizer and scaler keys (`PipelineSpec`) to the pipeline.
     /// - Throws: `UsageError` for an unknown model, a task it does not do, an unknown key
     ///   (listing the valid ones) or a bad value.
     public init(name: String, task: Task, assignments: [(key: String, value: String)] = []) throws(UsageError) {
         entry = try EstimatorRegistry.entry(named: name)
         self.task = task
         let implementation = try entry.implementation(for: task)
-        parameters = try Parameters(specs: implementation.parameterSpecs, assignments: assignments, estimator: name)
+        let estimatorKeys = implementation.parameterSpecs.map(\.name)
+        let pipelineKeys = PipelineSpec.allSpecs.map(\.name)
+        if let unknown = assignments.first(where: { !estimatorKeys.contains($0.key) && !pipelineKeys.contains($0.key) }) {
+            throw UsageError("unknown parameter \"\(unknown.key)\" for \(name) (valid: "
+                + (estimatorKeys.isEmpty ? "" : estimatorKeys.joined(separator: ", ") + "; ")
+                + "pipeline: " + pipelineKeys.joined(separator: ", ") + ")")
+        }
+        parameters = try Parameters(specs: implementation.parameterSpecs,
+                                    assignments: assignments.filter { estimatorKeys.contains($0.key) }, estimator: name)
+        pipeline = try PipelineSpec(assignments: assignments.filter { pipelineKeys.contains($0.key) && !estimatorKeys.contains($0.key) })
         // Conflicts between values surface here rather than at the first fold.
         try implementation.check(parameters)
     }
 
-    /// Fits on the rows of `dataset` (all of them, or `rows`).
-    /// - Throws: `InputError` or `FitError` when the data does not suit the model.
-    public func fit(_ dataset: Dataset, rows: [Int]? = nil) throws -> TrainedModel {
+    /// Fits the pipeline and then the estimator on the rows of `dataset` (all of them, or
+    /// `rows`); nothing learned from other rows reaches the model.
+    /// - Throws: `InputError`, `UsageError` or `FitError` when the data does not suit the model.
+    public func fit(_ dataset: Dataset, rows: [Int]? = nil) async throws -> TrainedModel {
         let data = rows.map { dataset.rows($0) } ?? dataset
-        let (x, featureNames) = try features(of: data)
         let targets = try self.targets(of: data)
+        let (fittedPipeline, x) = try await pipeline.fitTransform(data.features)
         let fitted = try entry.implementation(for: task).fit(parameters, x, targets)
+        var featureNames: [String] = []
+        if case let .numeric(_, names) = data.features { featureNames = names }
         return TrainedModel(estimator: entry.name, task: task, parameters: parameters, featureNames: featureNames,
-                            fitted: fitted,
+                            pipeline: fittedPipeline, fitted: fitted,
                             training: TrainingInfo(rows: data.rowCount, dataName: dataset.name,
                                                    dataSHA256: dataset.sha256, crossValidationMeans: nil))
-    }
-
-    func features(of dataset: Dataset) throws(InputError) -> (FeatureMatrix, [String]) {
-        switch dataset.features {
-        case let .numeric(m, names): return (.dense(m), names)
-        case .text: throw InputError("text data needs a vectorizer, which is not available yet", at: dataset.name)
-        }
     }
 
     func targets(of dataset: Dataset) throws(InputError) -> TrainingTargets {

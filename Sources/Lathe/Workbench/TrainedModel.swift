@@ -27,37 +27,62 @@ public struct TrainedModel: Sendable {
     public let estimator: String
     public let task: Task
     public let parameters: Parameters
-    /// Names of the numeric input columns, in order.
+    /// Names of the numeric input columns, in order (empty for a text model).
     public let featureNames: [String]
+    /// The fitted transformers applied to raw input before the estimator.
+    public let pipeline: FittedPipeline
     public let fitted: FittedPredictor
     public var training: TrainingInfo
 
-    /// The number of input features.
+    public init(estimator: String, task: Task, parameters: Parameters, featureNames: [String],
+                pipeline: FittedPipeline = FittedPipeline(), fitted: FittedPredictor, training: TrainingInfo) {
+        self.estimator = estimator
+        self.task = task
+        self.parameters = parameters
+        self.featureNames = featureNames
+        self.pipeline = pipeline
+        self.fitted = fitted
+        self.training = training
+    }
+
+    /// The number of features the estimator takes (after the pipeline: for text, the vocabulary size).
     public var featureCount: Int { fitted.model.featureCount }
 
-    /// Predicts every row of `x` (`rows × featureCount`).
+    /// True when the model takes raw text lines.
+    public var takesText: Bool { pipeline.takesText }
+
+    /// Predicts every row of `x`, features as the estimator takes them (after the pipeline).
     /// - Throws: `FitError` for a wrong feature count or non-finite values.
-    public func predict(_ x: FeatureMatrix) throws -> [Prediction] {
+    public func predict(transformed x: FeatureMatrix) throws -> [Prediction] {
         switch fitted {
         case let .regressor(r): return try r.predict(x).map { .value($0) }
         }
     }
 
+    /// Predictions for raw features (text or numeric), through the pipeline.
+    /// - Throws: `InputError` when the kind of features does not suit the model; `FitError`.
+    public func predict(_ features: Dataset.Features) async throws -> [Prediction] {
+        try predict(transformed: try await pipeline.transform(features))
+    }
+
     /// Predictions for the rows of `dataset` (its targets are ignored).
-    public func predict(_ dataset: Dataset) throws -> [Prediction] {
-        switch dataset.features {
-        case let .numeric(m, _): return try predict(.dense(m))
-        case .text: throw InputError("this model takes numeric features, not text", at: dataset.name)
+    public func predict(_ dataset: Dataset) async throws -> [Prediction] {
+        do {
+            return try await predict(dataset.features)
+        } catch let error as InputError {
+            throw InputError(error.message, at: dataset.name)
         }
     }
 
-    /// Parses prediction inputs, one per line: comma-separated feature values.
+    /// Parses prediction inputs, one per line: a text for a text model, comma-separated feature
+    /// values otherwise.
     /// - Parameters:
-    ///   - lines: the input lines (blank lines are errors).
+    ///   - lines: the input lines (blank lines are errors for numeric models).
     ///   - location: the input's name for messages (`stdin`, a path).
     /// - Throws: `InputError` naming the line of a malformed input.
-    public func features(fromLines lines: [String], location: String) throws(InputError) -> FeatureMatrix {
-        let width = featureCount
+    public func features(fromLines lines: [String], location: String) throws(InputError) -> Dataset.Features {
+        if takesText { return .text(lines) }
+        let width = featureNames.count
         var elements: [Double] = []
         elements.reserveCapacity(lines.count * width)
         for (i, line) in lines.enumerated() {
@@ -73,7 +98,7 @@ public struct TrainedModel: Sendable {
                 elements.append(v)
             }
         }
-        return .dense(try! Matrix(rowCount: lines.count, columnCount: width, elements: elements))
+        return .numeric(try! Matrix(rowCount: lines.count, columnCount: width, elements: elements), names: featureNames)
     }
 }
 

@@ -1,0 +1,173 @@
+import Foundation
+@testable import Lathe
+import Linalg
+import TestSupport
+import Testing
+
+@Suite struct ScalerParityTests {
+    struct Fitted: Decodable { var transformed: [[Double]]; var mean_: [Double]?; var scale_: [Double]?; var min_: [Double]? }
+    struct Sparse: Decodable { var documents: Int; var columns: Int; var scale_: [Double]; var transformed_row0: [Double] }
+    struct File: Decodable {
+        var standard: Fitted
+        var standard_no_mean: Fitted
+        var minmax: Fitted
+        var normalizer_l1: Fitted
+        var normalizer_l2: Fitted
+        var normalizer_max: Fitted
+        var sparse_counts: Sparse
+    }
+
+    func transformedHead(_ scaler: Scaler, _ x: Matrix) throws -> ([Double], FittedScaler) {
+        let (fitted, _) = try scaler.fitTransform(.dense(x))
+        guard case let .dense(head) = try fitted.transform(.dense(x.rows(Array(0..<5)))) else { return ([], fitted) }
+        return (head.elements, fitted)
+    }
+
+    @Test func denseScalersMatchScikitLearn() throws {
+        let file = try loadFixture("scalers.json", as: File.self)
+        let (x, _) = try loadNumeric("diabetes")
+        let cases: [(Scaler, Fitted)] = [
+            (.standard(StandardScaler()), file.standard),
+            (.standard(StandardScaler(withMean: false)), file.standard_no_mean),
+            (.minMax(MinMaxScaler()), file.minmax),
+            (.normalizer(.l1), file.normalizer_l1), (.normalizer(.l2), file.normalizer_l2), (.normalizer(.max), file.normalizer_max),
+        ]
+        for (scaler, expected) in cases {
+            let (head, fitted) = try transformedHead(scaler, x)
+            #expect(maxAbsoluteDifference(head, expected.transformed.flatMap { $0 }) < 1e-12, "\(scaler)")
+            switch fitted {
+            case let .standard(s):
+                if let mean = expected.mean_, s.settings.withMean { #expect(maxRelativeDifference(s.mean ?? [], mean) < 1e-13) }
+                #expect(maxRelativeDifference(s.scale ?? [], try #require(expected.scale_)) < 1e-13)
+            case let .minMax(s):
+                #expect(maxRelativeDifference(s.scale, try #require(expected.scale_)) < 1e-13)
+                #expect(maxAbsoluteDifference(s.offset, try #require(expected.min_)) < 1e-13)
+            case .normalizer: break
+            }
+        }
+    }
+
+    @Test func sparseStandardScalerMatchesScikitLearn() async throws {
+        let file = try loadFixture("scalers.json", as: File.self).sparse_counts
+        let documents = Array(try smsDocuments().prefix(file.documents))
+        let (_, counts) = try await CountVectorizer().fitTransform(documents)
+        #expect(counts.columnCount == file.columns)
+        let (fitted, scaled) = try Scaler.standard(StandardScaler(withMean: false)).fitTransform(.sparse(counts))
+        guard case let .standard(s) = fitted, case let .sparse(m) = scaled else { Issue.record("wrong kinds"); return }
+        #expect(maxRelativeDifference(s.scale ?? [], file.scale_) < 1e-12)
+        #expect(maxAbsoluteDifference(m.rows([0]).dense().elements, file.transformed_row0) < 1e-12)
+        #expect(throws: FitError.self) { try StandardScaler().fit(.sparse(counts)) }
+        #expect(throws: FitError.self) { try MinMaxScaler().fit(.sparse(counts)) }
+    }
+
+    @Test func constantColumnsKeepUnitScale() throws {
+        let x = try Matrix(rows: [[1, 5], [2, 5], [3, 5]])
+        let fitted = try StandardScaler().fit(.dense(x))
+        #expect(fitted.scale?[1] == 1)
+        let minmax = try MinMaxScaler().fit(.dense(x))
+        #expect(minmax.scale[1] == 1)
+    }
+}
+
+@Suite struct VectorizerBehaviourTests {
+    @Test func emptyVocabularyIsAClearError() async {
+        await #expect(throws: FitError.self) { try await CountVectorizer().fitTransform(["", "  ", "a b c"]) }
+        await #expect(throws: FitError.self) { try await CountVectorizer(minDF: .count(5)).fitTransform(["aa bb", "aa"]) }
+        await #expect(throws: FitError.self) { try await CountVectorizer().fitTransform([]) }
+    }
+
+    @Test func pruningAndMaxFeaturesFollowScikitLearn() async throws {
+        let documents = ["apple banana apple", "banana cherry", "cherry cherry date", "apple date"]
+        // max_df=0.5 keeps terms in at most 2 of 4 documents; min_df=2 those in at least 2.
+        let (fitted, _) = try await CountVectorizer(minDF: .count(2), maxDF: .fraction(0.5)).fitTransform(documents)
+        #expect(fitted.vocabulary.terms == ["apple", "banana", "cherry", "date"])
+        let (top, x) = try await CountVectorizer(maxFeatures: 2).fitTransform(documents)
+        // Totals: apple 3, cherry 3, banana 2, date 2: the two most frequent, in index order.
+        #expect(top.vocabulary.terms == ["apple", "cherry"])
+        #expect(x.dense().elements == [2, 0, 0, 1, 0, 2, 1, 0])
+        let (binary, b) = try await CountVectorizer(binary: true).fitTransform(documents)
+        #expect(binary.vocabulary.count == 4)
+        #expect(b.values.allSatisfy { $0 == 1 })
+    }
+
+    @Test func unknownTermsAreIgnoredAtTransform() async throws {
+        let (fitted, _) = try await TfidfVectorizer().fitTransform(["red green", "green blue"])
+        let x = try await fitted.transform(["purple", "red red purple"])
+        #expect(x.rowOffsets == [0, 0, 1])
+        #expect(x.values == [1])
+    }
+
+    @Test func parallelAndSerialCountsAgree() async throws {
+        let documents = try smsDocuments()
+        let (a, x) = try await CountVectorizer().fitTransform(documents)
+        // One chunk per document group: the merge must not depend on how work was split.
+        let (b, y) = try await CountVectorizer().fitTransform(Array(documents.prefix(255)) + Array(documents.dropFirst(255)))
+        #expect(a == b && x == y)
+        let single = try await CountVectorizer().fitTransform(Array(documents.prefix(200)))
+        #expect(single.1.rowCount == 200)
+    }
+
+    @Test func murmurHashMatchesReferenceValues() {
+        // scikit-learn's murmurhash3_32(key, seed=0) for these keys.
+        let expected: [(String, Int32)] = [("", 0), ("a", 1_009_084_850), ("ab", -1_681_926_305), ("abc", -1_277_324_294),
+                                           ("abcd", 1_139_631_978), ("hello world", 1_586_663_183), ("café", 605_818_632)]
+        for (key, hash) in expected {
+            var bytes = Array(key.utf8)
+            #expect(bytes.withUnsafeMutableBufferPointer { murmurHash3x86_32(UnsafeBufferPointer($0)) } == hash, "\(key)")
+        }
+    }
+}
+
+@Suite struct JSONParserTests {
+    @Test func numbersKeepTheirForm() throws {
+        #expect(try JSONValue.parse(Data("[1, 1.0, -0, 2e3, 9223372036854775807, 9223372036854775808]".utf8)) ==
+                .array([.integer(1), .number(1), .integer(0), .number(2000), .integer(.max), .number(9_223_372_036_854_775_808)]))
+    }
+
+    @Test func stringsAndEscapes() throws {
+        #expect(try JSONValue.parse(Data(#"{"a":"x\"\\\/\n\u00e9\ud83d\ude00"}"#.utf8)) == .object(["a": .string("x\"\\/\né😀")]))
+    }
+
+    @Test(arguments: ["", "{", "[1,]", "{\"a\" 1}", "01", "1.", "-", "\"\u{01}\"", "\"\\ud800\"", "tru", "[1] x", "{\"a\":1,}"])
+    func malformedTextIsRejected(_ text: String) {
+        #expect(throws: InputError.self) { try JSONValue.parse(Data(text.utf8)) }
+    }
+
+    @Test func deepNestingIsRejectedNotACrash() {
+        let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
+        #expect(throws: InputError.self) { try JSONValue.parse(Data(deep.utf8)) }
+    }
+}
+
+@Suite struct PipelinePersistenceTests {
+    /// Settings survive the model file: a fraction stays a fraction (`max_df=1.0` is every
+    /// document, `max_df=1` only one).
+    @Test func pipelineSettingsRoundTrip() async throws {
+        for assignments in [[("max_df", "1.0")], [("max_df", "1"), ("min_df", "0")], [("ngram_range", "1,2"), ("vectorizer", "counts")],
+                            [("vectorizer", "hashing"), ("n_features", "64"), ("scaler", "standard"), ("with_mean", "false")]] {
+            let spec = try PipelineSpec(assignments: assignments)
+            let documents = ["the cat sat", "the dog sat down", "a cat and a dog"]
+            let (fitted, x) = try await spec.fitTransform(.text(documents))
+            let copy = try FittedPipeline(metadata: try JSONValue.parse(Data(fitted.metadata.jsonText.utf8)),
+                                          tensors: fitted.tensors(), location: "m")
+            #expect(copy == fitted, "\(assignments)")
+            #expect(try await copy.transform(.text(documents)) == x)
+        }
+    }
+
+    @Test func hostilePipelineMetadataIsAnInputError() async throws {
+        let (fitted, _) = try await PipelineSpec().fitTransform(.text(["aa bb", "bb cc"]))
+        var tensors = fitted.tensors()
+        for metadata in ["{}", "[{\"step\":\"pca\",\"params\":{}}]", "[{\"step\":\"tfidf\",\"params\":{\"ngram_range\":[3,1]}}]",
+                         "[{\"step\":\"tfidf\",\"params\":{\"vectorizer\":\"counts\"}}]", "[{\"step\":\"tfidf\"}]"] {
+            #expect(throws: InputError.self) { try FittedPipeline(metadata: try JSONValue.parse(Data(metadata.utf8)), tensors: tensors, location: "m") }
+        }
+        tensors["vocabulary.offsets"] = Tensor([0, 2, 1, 6].map(Int64.init), shape: [4])
+        #expect(throws: InputError.self) { try FittedPipeline(metadata: fitted.metadata, tensors: tensors, location: "m") }
+        tensors["vocabulary.offsets"] = Tensor([0, 2, 4, 7].map(Int64.init), shape: [4])
+        #expect(throws: InputError.self) { try FittedPipeline(metadata: fitted.metadata, tensors: tensors, location: "m") }
+        tensors = fitted.tensors()
+        tensors["idf"] = Tensor([1.0], shape: [1])
+        #expect(throws: InputError.self) { try FittedPipeline(metadata: fitted.metadata, tensors: tensors, location: "m") }
+    }
+}
