@@ -197,13 +197,16 @@ struct VectorizeCommand: AsyncParsableCommand {
     @Option(help: "The file to write (safetensors).")
     var out: String
 
-    @Flag(help: "Print one JSON document on stdout.")
-    var json = false
+    @OptionGroup var output: OutputOptions
 
     func run() async throws {
         let pipeline = try PipelineSpec(assignments: try parseAssignments(assignments))
+        let progress = output.progress
+        progress.update("loading", done: 0, total: 2)
         let (dataset, _) = try data.load()
+        progress.update("vectorizing \(dataset.rowCount) rows", done: 1, total: 2)
         let container = try await FeatureFile.vectorize(dataset, pipeline: pipeline)
+        progress.update("vectorized", done: 2, total: 2)
         do {
             try Data(container.serialized()).write(to: URL(fileURLWithPath: out), options: .atomic)
         } catch {
@@ -211,7 +214,7 @@ struct VectorizeCommand: AsyncParsableCommand {
         }
         let shape = container.metadata["shape"] ?? "[]"
         let stored = container.tensors["X.data"]?.elementCount ?? 0
-        if json {
+        if output.json {
             emit(JSONValue.object(["out": .string(out), "shape": (try? JSONValue.parse(Data(shape.utf8))) ?? .null,
                                    "stored": .integer(Int64(stored)),
                                    "pipeline": (try? JSONValue.parse(Data((container.metadata["pipeline"] ?? "[]").utf8))) ?? .null]).jsonText)

@@ -1,5 +1,5 @@
 import Foundation
-import Lathe
+@testable import Lathe
 import TestSupport
 import Testing
 
@@ -118,6 +118,43 @@ func expectError(_ result: CommandResult, status: Int32, containing fragment: St
         #expect(got == expected.map { if case let .value(v) = $0 { return v } else { return nil } })
         let plain = try lathe(["predict", "m.lathe", "-"], stdin: lines[0] + "\n", in: dir)
         #expect(Double(plain.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) != nil)
+    }
+
+    /// `lathe vectorize` writes scikit-learn's vocabulary, idf and TF-IDF matrix (fixtures from
+    /// scripts/make_fixtures.py, which scripts/check_vectorize.py also checks with Python).
+    @Test(arguments: ["default", "bigrams"])
+    func vectorizeWritesScikitLearnsMatrix(_ name: String) throws {
+        let fixturePath = repositoryRoot.appendingPathComponent("Tests/LatheTests/Fixtures/tfidf_sms_spam_\(name).safetensors.gz").path
+        let fixture = try SafeTensors(bytes: try gunzip(try readFile(fixturePath), location: fixturePath), location: fixturePath)
+        let config = try #require(fixture.metadata["config"])
+        let settings = try #require(try JSONValue.parse(Data(config.utf8)).objectValue)
+        let dir = try makeTemporaryDirectory()
+        var arguments = ["vectorize", "sms_spam", "--out", "f.safetensors", "--json"]
+        for (key, value) in settings.sorted(by: { $0.key < $1.key }) { arguments += ["--set", "\(key)=\(value.stringValue ?? "")"] }
+        let result = try lathe(arguments, in: dir)
+        #expect(result.status == 0, "\(result.stderr)")
+        let shape = try #require(fixture.metadata["shape"])
+        #expect(try parseJSON(result.stdout)["shape"] == (try JSONValue.parse(Data(shape.utf8))))
+        let path = dir.appendingPathComponent("f.safetensors").path
+        let written = try SafeTensors(bytes: try readFile(path), location: path)
+        for tensor in ["vocabulary.bytes", "vocabulary.offsets", "X.indptr", "X.indices"] {
+            #expect(written.tensors[tensor] == fixture.tensors[tensor], "\(tensor)")
+        }
+        for tensor in ["idf", "X.data"] {
+            #expect(maxAbsoluteDifference(try #require(written.tensors[tensor]?.doubles), try #require(fixture.tensors[tensor]?.doubles)) <= 1e-12)
+        }
+        let labelText = try #require(written.metadata["labels"])
+        let labels = try #require(try JSONValue.parse(Data(labelText.utf8)).arrayValue)
+        #expect(labels.count == 5574 && labels.first == .string("ham"))
+        #expect(written.metadata["format"] == "lathe-features")
+    }
+
+    @Test func vectorizeErrors() throws {
+        expectError(try lathe(["vectorize", "sms_spam", "--set", "min_df=0.99", "--out", "f"]), status: 1, containing: "no terms remain")
+        expectError(try lathe(["vectorize", "sms_spam", "--set", "ngram_range=3,1", "--out", "f"]), status: 2, containing: "ngram_range")
+        expectError(try lathe(["vectorize", "diabetes", "--set", "stop_words=english", "--out", "f"]), status: 2, containing: "text data only")
+        expectError(try lathe(["vectorize", "sms_spam", "--set", "scaler=minmax", "--out", "f"]), status: 1, containing: "sparse")
+        expectError(try lathe(["vectorize", "sms_spam", "--set", "bogus=1", "--out", "f"]), status: 2, containing: "bogus")
     }
 
     @Test func badDataIsStatusOneWithOneErrorLine() throws {
