@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Lathe against scikit-learn, side by side, in one run on one machine.
 
-    bash Benchmarks/run.sh [--quick] [SUITE ...]      suites: linear (default: all)
+    bash Benchmarks/run.sh [--quick] [SUITE ...]      suites: linear, text (default: all)
 
 Each suite prepares identical inputs, times scikit-learn here and Lathe through the release
 `lathe-bench` binary, and prints a table of best-of-N wall times and the ratio Lathe/sklearn
@@ -67,9 +67,72 @@ def suite_linear():
     return out
 
 
-SUITES = {"linear": suite_linear}
+def peak_memory_mib():
+    """This process's peak resident memory (VmHWM). Not getrusage: its maximum survives fork and
+    exec, so a child started from this (large) process would report the parent's peak."""
+    with open("/proc/self/status") as f:
+        return next(int(l.split()[1]) for l in f if l.startswith("VmHWM")) / 1024
+
+
+def run_measured(args):
+    """Runs a worker; returns its measurements by name and its peak memory in MiB."""
+    out = subprocess.run(args, check=True, capture_output=True, text=True, cwd=ROOT).stdout
+    rows = {r["name"]: r for r in map(json.loads, out.splitlines())}
+    return rows, rows["peak memory"]["mib"]
+
+
+def sklearn_tfidf_worker(train, test, repeats):
+    """Runs in its own process (so its peak memory is its own): loads the corpus as the
+    fixture script does, times TfidfVectorizer().fit_transform and transform."""
+    sys.path.insert(0, os.path.join(ROOT, "scripts"))
+    from make_fixtures import load_text
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    _, train_docs = load_text(train)
+    _, test_docs = load_text(test)
+    fit = transform = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        v = TfidfVectorizer()
+        x = v.fit_transform(train_docs)
+        middle = time.perf_counter()
+        y = v.transform(test_docs)
+        end = time.perf_counter()
+        fit, transform = min(fit, middle - start), min(transform, end - middle)
+    print(json.dumps({"name": "tfidf fit_transform", "seconds": fit, "shape": list(x.shape), "stored": x.nnz + y.nnz}))
+    print(json.dumps({"name": "tfidf transform", "seconds": transform}))
+    print(json.dumps({"name": "peak memory", "mib": peak_memory_mib()}))
+
+
+def suite_text():
+    train, test = "20news/20news-bydate-train.jsonl.gz", "20news/20news-bydate-test.jsonl.gz"
+    repeats = 1 if QUICK else 3
+    sk, sk_mem = run_measured([sys.executable, __file__, "--worker", "tfidf", train, test, str(repeats)])
+    la, la_mem = run_measured([BENCH, "tfidf", os.path.join(ROOT, "datasets", train), os.path.join(ROOT, "datasets", test), str(repeats)])
+    same = sk["tfidf fit_transform"]["shape"] == la["tfidf fit_transform"]["shape"] and \
+        sk["tfidf fit_transform"]["stored"] == la["tfidf fit_transform"]["stored"]
+    fit = sk["tfidf fit_transform"]
+    # Equality, not just speed: `lathe vectorize` against scikit-learn on the same corpus.
+    check = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "check_vectorize.py"), "20news"],
+                           capture_output=True, text=True, cwd=ROOT)
+    checks = [l for l in check.stdout.splitlines() if l.startswith(("OK", "BAD"))]
+    return ["`scripts/check_vectorize.py 20news` (vocabulary, idf and matrix against scikit-learn, 1e-12 per entry):", "",
+            *[f"    {l}" for l in checks], "", f"TF-IDF on 20 Newsgroups (train {fit['shape'][0]:,} documents → {fit['shape'][1]:,} terms; transform on the "
+            f"test set), default TfidfVectorizer(), best of {repeats}, {os.cpu_count()} cores for Lathe "
+            f"(scikit-learn is single-threaded here):", "",
+            "| task | scikit-learn (s) | Lathe (s) | Lathe / sklearn | note |", "|---|---|---|---|---|",
+            row("TfidfVectorizer fit_transform (train)", fit["seconds"], la["tfidf fit_transform"]["seconds"],
+                "same shape and stored count" if same else "SHAPES DIFFER"),
+            row("transform (test)", sk["tfidf transform"]["seconds"], la["tfidf transform"]["seconds"], ""),
+            "", "| peak memory of the whole process | scikit-learn (MiB) | Lathe (MiB) | Lathe / sklearn |", "|---|---|---|---|",
+            f"| load corpus + fit_transform + transform | {sk_mem:.0f} | {la_mem:.0f} | {la_mem / sk_mem:.2f}× |"]
+
+
+SUITES = {"linear": suite_linear, "text": suite_text}
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--worker"]:
+        sklearn_tfidf_worker(sys.argv[3], sys.argv[4], int(sys.argv[5]))
+        sys.exit(0)
     chosen = [a for a in sys.argv[1:] if not a.startswith("--")] or list(SUITES)
     for name in chosen:
         if name not in SUITES:

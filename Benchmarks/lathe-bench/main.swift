@@ -28,6 +28,16 @@ func best(_ repeats: Int, _ body: () throws -> Void) rethrows -> Double {
     return fastest
 }
 
+func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
+
+/// This process's peak resident memory (VmHWM from /proc/self/status), in MiB.
+func peakMemoryMiB() -> Double {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM") }),
+          let kib = Double(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") else { return .nan }
+    return kib / 1024
+}
+
 func report(_ fields: [String: JSONValue]) {
     print(JSONValue.object(fields).jsonText)
 }
@@ -50,6 +60,29 @@ do {
         report(["name": .string("linreg fit"), "seconds": .number(ols), "coef0": .number(checksum)])
         let ridge = try best(repeats) { checksum = try Ridge(alpha: 1).fit(x, y).coefficients.weights[0] }
         report(["name": .string("ridge fit"), "seconds": .number(ridge), "coef0": .number(checksum)])
+    case "tfidf":
+        // tfidf TRAIN TEST REPEATS: TfidfVectorizer() fit_transform on TRAIN, transform on TEST.
+        guard rest.count == 3, let repeats = Int(rest[2]) else { fail("usage: lathe-bench tfidf TRAIN TEST REPEATS") }
+        guard case let .text(train) = try Dataset.load(rest[0]).features,
+              case let .text(test) = try Dataset.load(rest[1]).features else { fail("tfidf needs text data") }
+        let clock = ContinuousClock()
+        var fastestFit = Double.infinity, fastestTransform = Double.infinity
+        var shape = [0, 0], stored = 0
+        for _ in 0..<max(1, repeats) {
+            let start = clock.now
+            let (fitted, x) = try await TfidfVectorizer().fitTransform(train)
+            let fitDone = clock.now
+            let y = try await fitted.transform(test)
+            let end = clock.now
+            fastestFit = min(fastestFit, seconds(fitDone - start))
+            fastestTransform = min(fastestTransform, seconds(end - fitDone))
+            shape = x.shape
+            stored = x.storedCount + y.storedCount
+        }
+        report(["name": .string("tfidf fit_transform"), "seconds": .number(fastestFit),
+                "shape": .array(shape.map { .integer(Int64($0)) }), "stored": .integer(Int64(stored))])
+        report(["name": .string("tfidf transform"), "seconds": .number(fastestTransform)])
+        report(["name": .string("peak memory"), "mib": .number(peakMemoryMiB())])
     case "gemm":
         // gemm N REPEATS: the BLAS ceiling the linear fits are measured against.
         guard rest.count == 2, let n = Int(rest[0]), let repeats = Int(rest[1]) else { fail("usage: lathe-bench gemm N REPEATS") }
