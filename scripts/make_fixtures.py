@@ -26,11 +26,14 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "Tests", "LatheTests", "Fixtures")
 
 
-def load_numeric(name):
+def load_numeric(name, labels=False):
+    """Feature names, features and targets of a bundled CSV; targets stay strings with `labels`."""
     with open(os.path.join(ROOT, "datasets", name, name + ".csv"), newline="") as f:
         rows = list(csv.reader(f))
-    header, body = rows[0], np.array(rows[1:], dtype=float)
-    return header[:-1], body[:, :-1], body[:, -1]
+    header = rows[0]
+    x = np.array([r[:-1] for r in rows[1:]], dtype=float)
+    y = np.array([r[-1] for r in rows[1:]])
+    return header[:-1], x, (y if labels else y.astype(float))
 
 
 def load_text(path):
@@ -139,6 +142,58 @@ def scaler_fixtures():
     write("scalers.json", out)
 
 
+def logistic_fixtures():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+    cases = []
+    for name, standardize in [("breast_cancer", True), ("iris", False), ("wine", True)]:
+        _, x, y = load_numeric(name, labels=True)
+        if standardize:
+            x = StandardScaler().fit_transform(x)
+        model = LogisticRegression().fit(x, y)
+        tight = LogisticRegression(tol=1e-10, max_iter=10000).fit(x, y)
+        cases.append({"dataset": name, "standardize": standardize, "classes": model.classes_.tolist(),
+                      "coef": model.coef_.tolist(), "intercept": model.intercept_.tolist(),
+                      "probabilities": model.predict_proba(x).tolist(),
+                      "tight_coef": tight.coef_.tolist(), "tight_intercept": tight.intercept_.tolist()})
+    write("logistic.json", {"params": "LogisticRegression() and LogisticRegression(tol=1e-10, max_iter=10000)", "cases": cases})
+
+
+def classification_fixtures():
+    from sklearn.metrics import (accuracy_score, balanced_accuracy_score, f1_score, log_loss,
+                                 precision_score, recall_score, roc_auc_score)
+    from sklearn.model_selection import StratifiedKFold
+    folds = {}
+    for name in ("iris", "wine", "breast_cancer"):
+        _, x, y = load_numeric(name, labels=True)
+        for seed in (0, 7):
+            folds[f"{name}/{seed}"] = [test.tolist() for _, test in StratifiedKFold(5, shuffle=True, random_state=seed).split(x, y)]
+    labels, docs = load_text("sms_spam/sms_spam.tsv")
+    folds["sms_spam/0"] = [t.tolist() for _, t in StratifiedKFold(5, shuffle=True, random_state=0).split(docs, labels)]
+    rng = np.random.RandomState(3)
+    cases = []
+    for k, n in [(2, 40), (3, 60), (4, 25)]:
+        expected = rng.randint(0, k, n)
+        predicted = np.where(rng.rand(n) < 0.7, expected, rng.randint(0, k, n))
+        if k == 4:
+            predicted[predicted == 3] = 0  # a class never predicted: zero division
+        p = rng.dirichlet(np.ones(k), n)
+        p[np.arange(n), expected] += 0.5
+        p /= p.sum(axis=1, keepdims=True)
+        scores = p[:, 1] if k == 2 else p
+        case = {"classes": k, "expected": expected.tolist(), "predicted": predicted.tolist(), "probabilities": p.tolist(),
+                "accuracy": accuracy_score(expected, predicted),
+                "balanced_accuracy": balanced_accuracy_score(expected, predicted),
+                "log_loss": log_loss(expected, p, labels=list(range(k))),
+                "roc_auc": roc_auc_score(expected, scores, multi_class="ovr", average="macro", labels=list(range(k)))}
+        for avg in ("macro", "micro", "weighted"):
+            case[f"precision_{avg}"] = precision_score(expected, predicted, average=avg, zero_division=0)
+            case[f"recall_{avg}"] = recall_score(expected, predicted, average=avg, zero_division=0)
+            case[f"f1_{avg}"] = f1_score(expected, predicted, average=avg, zero_division=0)
+        cases.append(case)
+    write("classification.json", {"stratified_folds": folds, "metrics": cases})
+
+
 def write(name, payload):
     payload = {"generator": "scripts/make_fixtures.py", "sklearn": sklearn.__version__, **payload}
     with open(os.path.join(OUT, name), "w") as f:
@@ -221,6 +276,7 @@ def metric_fixtures():
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     jobs = {"linear": linear_fixtures, "cv": cv_fixtures, "metrics": metric_fixtures, "text": text_fixtures,
-            "scalers": scaler_fixtures}
+            "scalers": scaler_fixtures, "logistic": logistic_fixtures,
+            "classification": classification_fixtures}
     for name in sys.argv[1:] or list(jobs):
         jobs[name]()

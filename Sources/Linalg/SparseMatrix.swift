@@ -202,6 +202,62 @@ public struct SparseMatrix: Sendable, Equatable {
         return out
     }
 
+    /// `X·B` for a dense `B` (`columnCount × k`): a dense `rowCount × k` result.
+    /// - Throws: `LinalgError.shapeMismatch` when `B` has the wrong number of rows.
+    public func multiply(_ b: Matrix) throws(LinalgError) -> Matrix {
+        guard b.rowCount == columnCount else {
+            throw .shapeMismatch(operation: "SparseMatrix.multiply", left: shape, right: b.shape)
+        }
+        let k = b.columnCount
+        var out = Matrix(rowCount: rowCount, columnCount: k)
+        rowOffsets.withUnsafeBufferPointer { ro in
+            columnIndices.withUnsafeBufferPointer { ci in
+                values.withUnsafeBufferPointer { vs in
+                    b.withUnsafeBufferPointer { bp in
+                        out.withUnsafeMutableBufferPointer { op in
+                            for i in 0..<rowCount {
+                                let o = i * k
+                                for p in ro[i]..<ro[i + 1] {
+                                    let (v, r) = (vs[p], Int(ci[p]) * k)
+                                    for c in 0..<k { op[o + c] += v * bp[r + c] }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// `Xᵀ·B` for a dense `B` (`rowCount × k`): a dense `columnCount × k` result.
+    /// - Throws: `LinalgError.shapeMismatch` when `B` has the wrong number of rows.
+    public func transposeMultiply(_ b: Matrix) throws(LinalgError) -> Matrix {
+        guard b.rowCount == rowCount else {
+            throw .shapeMismatch(operation: "SparseMatrix.transposeMultiply", left: shape, right: b.shape)
+        }
+        let k = b.columnCount
+        var out = Matrix(rowCount: columnCount, columnCount: k)
+        rowOffsets.withUnsafeBufferPointer { ro in
+            columnIndices.withUnsafeBufferPointer { ci in
+                values.withUnsafeBufferPointer { vs in
+                    b.withUnsafeBufferPointer { bp in
+                        out.withUnsafeMutableBufferPointer { op in
+                            for i in 0..<rowCount {
+                                let r = i * k
+                                for p in ro[i]..<ro[i + 1] {
+                                    let (v, o) = (vs[p], Int(ci[p]) * k)
+                                    for c in 0..<k { op[o + c] += v * bp[r + c] }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
     /// The dense form.
     public func dense() -> Matrix {
         var m = Matrix(rowCount: rowCount, columnCount: columnCount)

@@ -48,11 +48,11 @@ struct CrossValidateCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        let kFold = try split.kFold()
         let (dataset, task) = try data.load()
+        let splitter = try split.splitter(for: task)
         let spec = try model.spec(task: task)
         let progress = output.progress
-        let report = try await CrossValidation.run(spec, on: dataset, splitter: kFold) { done, total in
+        let report = try await CrossValidation.run(spec, on: dataset, splitter: splitter) { done, total in
             progress.update("cv \(spec.entry.name)", done: done, total: total)
         }
         if output.json {
@@ -76,7 +76,7 @@ struct CrossValidateCommand: AsyncParsableCommand {
         let params = spec.parameters.names.map { "\($0)=\(spec.parameters[$0])" }.joined(separator: " ")
         emit("""
         \(report.model) on \(report.dataset): \(report.task.rawValue), \(report.rows) rows, \(features)
-        \(report.folds)-fold cross-validation, shuffled with seed \(report.seed); \(params)
+        \(report.folds)-fold \(report.stratified ? "stratified " : "")cross-validation, shuffled with seed \(report.seed); \(params)
 
         \(table(rows, rightAligned: Set(1..<header.count)))
         """)

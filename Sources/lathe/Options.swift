@@ -78,10 +78,14 @@ struct SplitOptions: ParsableArguments {
     @Option(help: "Seed of the shuffle (0 to 4294967295), as scikit-learn's random_state.")
     var seed: Int = 0
 
-    func kFold() throws -> KFold {
+    /// Shuffled k-fold splits; stratified for classification, as DESIGN.md's defaults.
+    func splitter(for task: Task) throws -> any Splitter {
         guard let s = UInt32(exactly: seed) else { throw UsageError("--seed must be between 0 and 4294967295") }
         guard folds >= 2 else { throw UsageError("--folds must be at least 2, got \(folds)") }
-        return KFold(foldCount: folds, shuffle: true, seed: s)
+        switch task {
+        case .regression: return KFold(foldCount: folds, shuffle: true, seed: s)
+        case .classification: return StratifiedKFold(foldCount: folds, shuffle: true, seed: s)
+        }
     }
 }
 

@@ -19,21 +19,50 @@ public struct EstimatorImplementation: Sendable {
                 .regressor(try R.Fitted(tensors: tensors, parameters: parameters, location: location))
             })
     }
+
+    /// The implementation backed by a `Classifier`.
+    public static func classifier<C: Classifier>(_ type: C.Type) -> EstimatorImplementation {
+        EstimatorImplementation(
+            parameterSpecs: C.parameterSpecs,
+            check: { parameters throws(UsageError) in _ = try C(parameters: parameters) },
+            fit: { parameters, x, targets in
+                guard case let .classes(y, classes) = targets else { preconditionFailure("classifier given numeric targets") }
+                return .classifier(try C(parameters: parameters).fit(x, y, classCount: classes.count), classes: classes)
+            },
+            load: { tensors, parameters, classes, location throws(InputError) in
+                guard let classes, classes.count >= 2 else {
+                    throw InputError("a classifier's metadata \"classes\" must list at least two classes", at: location)
+                }
+                return .classifier(try C.Fitted(tensors: tensors, parameters: parameters, classCount: classes.count, location: location),
+                                   classes: classes)
+            })
+    }
 }
 
-/// What an estimator learns from: numbers for regression.
+/// What an estimator learns from: numbers for regression, class indices into `classes` for
+/// classification.
 public enum TrainingTargets: Sendable {
     case values([Double])
+    case classes([Int], classes: [String])
 }
 
 /// A fitted model of any registered estimator.
 public enum FittedPredictor: Sendable {
     case regressor(any FittedRegressor)
+    /// A classifier and its class labels, as given in the training data (index = class index).
+    case classifier(any FittedClassifier, classes: [String])
 
     var model: any FittedModel {
         switch self {
         case let .regressor(r): return r
+        case let .classifier(c, _): return c
         }
+    }
+
+    /// The class labels of a classifier.
+    public var classes: [String]? {
+        if case let .classifier(_, classes) = self { return classes }
+        return nil
     }
 }
 
@@ -63,6 +92,8 @@ public enum EstimatorRegistry {
                        implementations: [.regression: .regressor(LinearRegression.self)]),
         EstimatorEntry(name: Ridge.name, summary: "L2-regularised least squares (Cholesky)",
                        implementations: [.regression: .regressor(Ridge.self)]),
+        EstimatorEntry(name: LogisticRegression.name, summary: "logistic regression, binary or multinomial (L-BFGS)",
+                       implementations: [.classification: .classifier(LogisticRegression.self)]),
     ]
 
     /// The registered names, in registration order.

@@ -37,9 +37,9 @@ public enum RegressionMetrics {
     }
 
     /// Every regression metric, by name.
-    public static func all(predicted: [Double], expected: [Double]) -> [String: Double] {
-        ["r2": r2(predicted: predicted, expected: expected),
-         "rmse": rootMeanSquaredError(predicted: predicted, expected: expected),
-         "mae": meanAbsoluteError(predicted: predicted, expected: expected)]
+    public static func all(predicted: [Double], expected: [Double]) -> [(String, Double)] {
+        [("r2", r2(predicted: predicted, expected: expected)),
+         ("rmse", rootMeanSquaredError(predicted: predicted, expected: expected)),
+         ("mae", meanAbsoluteError(predicted: predicted, expected: expected))]
     }
 }

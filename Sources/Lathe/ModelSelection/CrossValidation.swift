@@ -70,34 +70,42 @@ public enum CrossValidation {
     ///   - progress: called after each fold with (folds done, folds in all).
     /// - Throws: `UsageError` when the rows cannot be split; `InputError`/`FitError` when a fold
     ///   cannot be fitted.
-    public static func run(_ spec: ModelSpec, on dataset: Dataset, splitter: KFold,
+    public static func run(_ spec: ModelSpec, on dataset: Dataset, splitter: any Splitter,
                            progress: ((Int, Int) -> Void)? = nil) async throws -> CrossValidationReport {
-        let splits = try splitter.splits(rowCount: dataset.rowCount)
-        let metricNames: [String]
-        switch spec.task {
-        case .regression: metricNames = RegressionMetrics.names
-        case .classification: throw UsageError("classification metrics are not available yet")
-        }
-        var scores: [String: [Double]] = Dictionary(uniqueKeysWithValues: metricNames.map { ($0, []) })
+        // Class indices over the whole dataset, so every fold scores against the same label set
+        // even when a training fold lacks a class.
+        let classes = dataset.classes
+        let classIndex = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
+        let labels = spec.task == .classification ? dataset.targets.map { classIndex[$0]! } : nil
+        let values = spec.task == .regression ? try dataset.regressionTargets() : nil
+        let splits = try splitter.splits(rowCount: dataset.rowCount, labels: labels)
+        var metricNames: [String] = []
+        var scores: [String: [Double]] = [:]
         var fitSeconds: [Double] = []
         var predictSeconds: [Double] = []
         let clock = ContinuousClock()
-        let allTargets = try dataset.regressionTargets()
         for (k, split) in splits.enumerated() {
             let fitStart = clock.now
             let model = try await spec.fit(dataset, rows: split.train)
             let fitTime = clock.now - fitStart
             let test = dataset.rows(split.test)
             let predictStart = clock.now
-            let predictions = try await model.predict(test)
+            let foldScores: [(String, Double)]
+            if let labels {
+                let outputs = try await model.classify(test.features, classes: classes)
+                foldScores = ClassificationMetrics.all(
+                    expected: split.test.map { labels[$0] }, predicted: outputs.predicted,
+                    probabilities: outputs.probabilities, decision: outputs.decision, classCount: classes.count)
+            } else {
+                let predicted = try await model.predict(test).map { p -> Double in
+                    if case let .value(v) = p { return v }
+                    return .nan
+                }
+                foldScores = RegressionMetrics.all(predicted: predicted, expected: split.test.map { values![$0] })
+            }
             let predictTime = clock.now - predictStart
-            let predicted = predictions.map { p -> Double in
-                switch p { case let .value(v): return v }
-            }
-            let expected = split.test.map { allTargets[$0] }
-            for (name, value) in RegressionMetrics.all(predicted: predicted, expected: expected) {
-                scores[name]?.append(value)
-            }
+            if k == 0 { metricNames = foldScores.map(\.0) }
+            for (name, value) in foldScores { scores[name, default: []].append(value) }
             fitSeconds.append(fitTime.seconds)
             predictSeconds.append(predictTime.seconds)
             progress?(k + 1, splits.count)
@@ -105,7 +113,7 @@ public enum CrossValidation {
         return CrossValidationReport(
             dataset: dataset.name, task: spec.task, rows: dataset.rowCount, features: dataset.featureCount,
             model: spec.entry.name, parameters: spec.parameters, folds: splits.count, seed: splitter.seed,
-            stratified: false, metricNames: metricNames, scores: scores,
+            stratified: splitter.isStratified, metricNames: metricNames, scores: scores,
             fitSeconds: fitSeconds, predictSeconds: predictSeconds)
     }
 }

@@ -8,9 +8,13 @@ public struct Split: Sendable, Equatable {
 
 /// Something that divides `n` rows into train/test splits.
 public protocol Splitter: Sendable {
-    /// The splits for `rowCount` rows.
+    var foldCount: Int { get }
+    var seed: UInt32 { get }
+    /// True when folds keep class proportions.
+    var isStratified: Bool { get }
+    /// The splits for `rowCount` rows; `labels` (class indices, one per row) when stratifying.
     /// - Throws: `UsageError` when the rows cannot be split as configured.
-    func splits(rowCount: Int) throws(UsageError) -> [Split]
+    func splits(rowCount: Int, labels: [Int]?) throws(UsageError) -> [Split]
 }
 
 /// K-fold cross-validation splits, as scikit-learn's `KFold`: the (optionally shuffled) rows
@@ -28,7 +32,10 @@ public struct KFold: Splitter, Equatable {
         self.seed = seed
     }
 
-    public func splits(rowCount: Int) throws(UsageError) -> [Split] {
+    public var isStratified: Bool { false }
+
+    /// The splits; `labels` are ignored.
+    public func splits(rowCount: Int, labels: [Int]? = nil) throws(UsageError) -> [Split] {
         guard foldCount >= 2 else { throw UsageError("--folds must be at least 2, got \(foldCount)") }
         guard foldCount <= rowCount else {
             throw UsageError("cannot make \(foldCount) folds from \(rowCount) rows")

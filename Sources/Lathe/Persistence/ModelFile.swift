@@ -16,7 +16,7 @@ public enum ModelFile {
     public static func container(for model: TrainedModel, created: Date = Date()) -> SafeTensors {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime]
-        let metadata: [String: String] = [
+        var metadata: [String: String] = [
             "format": format,
             "format_version": formatVersion,
             "estimator": model.estimator,
@@ -28,6 +28,8 @@ public enum ModelFile {
             "created": formatter.string(from: created),
             "training": model.training.json.jsonText,
         ]
+        if let classes = model.fitted.classes { metadata["classes"] = JSONValue.array(classes.map { .string($0) }).jsonText }
+        if case let .classifier(c, _) = model.fitted, let converged = c.converged { metadata["converged"] = converged ? "true" : "false" }
         return SafeTensors(metadata: metadata,
                            tensors: model.fitted.model.tensors().merging(model.pipeline.tensors()) { a, _ in a })
     }
@@ -90,7 +92,15 @@ public enum ModelFile {
         guard featureNames.count == namesJSON.count else {
             throw InputError("metadata \"feature_names\" must hold strings", at: location)
         }
-        let fitted = try implementation.load(container.tensors, parameters, nil, location)
+        var classes: [String]? = nil
+        if taskName == .classification {
+            let list = try json("classes").arrayValue ?? []
+            classes = list.compactMap(\.stringValue)
+            guard classes!.count == list.count, Set(classes!).count == list.count else {
+                throw InputError("metadata \"classes\" must be an array of distinct strings", at: location)
+            }
+        }
+        let fitted = try implementation.load(container.tensors, parameters, classes, location)
         // Every stage must agree on the width it hands on.
         let inputWidth = pipeline.takesText ? nil : featureNames.count
         if pipeline.takesText, !featureNames.isEmpty {

@@ -52,7 +52,9 @@ public struct ModelSpec: Sendable {
         switch task {
         case .regression: return .values(try dataset.regressionTargets())
         case .classification:
-            throw InputError("\(entry.name) cannot classify", at: dataset.name)
+            let classes = dataset.classes
+            let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
+            return .classes(dataset.targets.map { index[$0]! }, classes: classes)
         }
     }
 }

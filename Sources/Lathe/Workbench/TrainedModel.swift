@@ -5,18 +5,27 @@ import Linalg
 public enum Prediction: Sendable, Equatable {
     /// A regression value.
     case value(Double)
+    /// A class label with the probability of each class, or (for models without probabilities)
+    /// decision values: one per class, or for two classes the positive class's only.
+    case label(String, probabilities: [String: Double]?, decision: [String: Double]?)
 
-    /// `{"value": 151.2}`.
+    /// `{"value": 151.2}` or `{"label": "spam", "probabilities": {"ham": 0.02, "spam": 0.98}}`.
     public var json: JSONValue {
         switch self {
         case let .value(v): return .object(["value": .number(v)])
+        case let .label(label, probabilities, decision):
+            var object: [String: JSONValue] = ["label": .string(label)]
+            if let probabilities { object["probabilities"] = .object(probabilities.mapValues { .number($0) }) }
+            if let decision { object["decision"] = .object(decision.mapValues { .number($0) }) }
+            return .object(object)
         }
     }
 
-    /// The plain-text form: the value.
+    /// The plain-text form: the value or the label.
     public var text: String {
         switch self {
         case let .value(v): return formatNumber(v)
+        case let .label(label, _, _): return label
         }
     }
 }
@@ -56,6 +65,19 @@ public struct TrainedModel: Sendable {
     public func predict(transformed x: FeatureMatrix) throws -> [Prediction] {
         switch fitted {
         case let .regressor(r): return try r.predict(x).map { .value($0) }
+        case let .classifier(c, classes):
+            let predicted = try c.predictClasses(x)
+            if let p = try c.probabilities(x) {
+                return predicted.enumerated().map { i, k in
+                    .label(classes[k], probabilities: Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, p[i, $0]) }), decision: nil)
+                }
+            }
+            let d = try c.decisionFunction(x)
+            return predicted.enumerated().map { i, k in
+                let decision = d.columnCount == 1 ? [classes[1]: d[i, 0]]
+                    : Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, d[i, $0]) })
+                return .label(classes[k], probabilities: nil, decision: decision)
+            }
         }
     }
 
@@ -63,6 +85,36 @@ public struct TrainedModel: Sendable {
     /// - Throws: `InputError` when the kind of features does not suit the model; `FitError`.
     public func predict(_ features: Dataset.Features) async throws -> [Prediction] {
         try predict(transformed: try await pipeline.transform(features))
+    }
+
+    /// A classifier's raw outputs for `features`, with classes re-indexed into `classes` (a
+    /// superset of the model's own, as in cross-validation where a training fold may lack a
+    /// class): predicted indices, probabilities (`rows × classes.count`, zero for classes the
+    /// model never saw) and decision values as the model gives them.
+    /// - Throws: `InputError` for a regressor or a model class missing from `classes`; `FitError`.
+    public func classify(_ features: Dataset.Features, classes: [String]) async throws
+        -> (predicted: [Int], probabilities: Matrix?, decision: Matrix) {
+        guard case let .classifier(c, own) = fitted else { throw InputError("\(estimator) is not a classifier") }
+        let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
+        let map = try own.map { label throws(InputError) -> Int in
+            guard let i = index[label] else { throw InputError("model class \(label) is not among the data's classes") }
+            return i
+        }
+        let x = try await pipeline.transform(features)
+        let predicted = try c.predictClasses(x).map { map[$0] }
+        var probabilities: Matrix? = nil
+        if let p = try c.probabilities(x) {
+            var expanded = Matrix(rowCount: p.rowCount, columnCount: classes.count)
+            for i in 0..<p.rowCount { for k in 0..<p.columnCount { expanded[i, map[k]] = p[i, k] } }
+            probabilities = expanded
+        }
+        var decision = try c.decisionFunction(x)
+        if decision.columnCount > 1, own != classes {
+            var expanded = Matrix(rowCount: decision.rowCount, columnCount: classes.count, repeating: -.infinity)
+            for i in 0..<decision.rowCount { for k in 0..<decision.columnCount { expanded[i, map[k]] = decision[i, k] } }
+            decision = expanded
+        }
+        return (predicted, probabilities, decision)
     }
 
     /// Predictions for the rows of `dataset` (its targets are ignored).

@@ -1,0 +1,123 @@
+import Linalg
+
+/// An estimator that predicts a class. Labels reach it as indices `0..<classCount` into the
+/// dataset's sorted class list (scikit-learn's `classes_`).
+public protocol Classifier: Estimator {
+    associatedtype Fitted: FittedClassifier
+    /// Fits on `x` (`rows × features`) and class indices `y` (one per row, in `0..<classCount`).
+    /// - Throws: `FitError` for unusable data (fewer than two classes, NaN, ...).
+    func fit(_ x: FeatureMatrix, _ y: [Int], classCount: Int) throws -> Fitted
+}
+
+/// A fitted classifier: decision values, and probabilities where the model has them.
+public protocol FittedClassifier: FittedModel {
+    /// Number of classes it tells apart.
+    var classCount: Int { get }
+    /// Rebuilds the model from a model file's tensors.
+    /// - Throws: `InputError` when a tensor is missing or has the wrong shape or values.
+    init(tensors: [String: Tensor], parameters: Parameters, classCount: Int, location: String) throws(InputError)
+    /// Decision values: `rows × 1` for two classes (positive means class 1), else `rows × classCount`.
+    /// - Throws: `FitError.featureCountMismatch`, `.nonFiniteFeatures`.
+    func decisionFunction(_ x: FeatureMatrix) throws -> Matrix
+    /// Class probabilities, `rows × classCount`, or nil for a model without them.
+    func probabilities(_ x: FeatureMatrix) throws -> Matrix?
+    /// Whether fitting converged within its iteration limit (nil when the question does not arise).
+    var converged: Bool? { get }
+}
+
+extension FittedClassifier {
+    /// The predicted class index of each row: the largest decision value (for two classes,
+    /// class 1 when the decision is positive).
+    public func predictClasses(_ x: FeatureMatrix) throws -> [Int] {
+        let d = try decisionFunction(x)
+        return (0..<d.rowCount).map { i in
+            if d.columnCount == 1 { return d[i, 0] > 0 ? 1 : 0 }
+            var best = 0
+            for c in 1..<d.columnCount where d[i, c] > d[i, best] { best = c }
+            return best
+        }
+    }
+}
+
+/// Linear decision functions `X·Wᵀ + b`: one row of `W` for two classes, one per class
+/// otherwise. Stored as `coef` `[k, features]` and `intercept` `[k]`.
+public struct LinearClassifierCoefficients: Sendable, Equatable {
+    /// `k × features`.
+    public let weights: Matrix
+    /// Length `k`.
+    public let intercepts: [Double]
+
+    init(weights: Matrix, intercepts: [Double]) throws(FitError) {
+        guard weights.isFinite, intercepts.allSatisfy(\.isFinite) else { throw .nonFiniteModel }
+        self.weights = weights
+        self.intercepts = intercepts
+    }
+
+    init(tensors: [String: Tensor], classCount: Int, location: String) throws(InputError) {
+        let k = classCount == 2 ? 1 : classCount
+        guard let w = tensors["coef"], let wv = w.doubles, w.shape.count == 2, w.shape[0] == k, w.shape[1] >= 1 else {
+            throw InputError("tensor coef is missing or is not F64 of shape [\(k), features]", at: location)
+        }
+        guard let b = tensors["intercept"], let bv = b.doubles, b.shape == [k] else {
+            throw InputError("tensor intercept is missing or is not F64 of shape [\(k)]", at: location)
+        }
+        guard wv.allSatisfy(\.isFinite), bv.allSatisfy(\.isFinite) else {
+            throw InputError("coef or intercept holds NaN or infinity", at: location)
+        }
+        weights = try! Matrix(rowCount: k, columnCount: w.shape[1], elements: wv)
+        intercepts = bv
+    }
+
+    var featureCount: Int { weights.columnCount }
+
+    func tensors() -> [String: Tensor] {
+        ["coef": Tensor(weights.elements, shape: weights.shape), "intercept": Tensor(intercepts, shape: [intercepts.count])]
+    }
+
+    /// `rows × k` decision values.
+    func decision(_ x: FeatureMatrix) throws -> Matrix {
+        try validatePredictInputs(x, featureCount: featureCount)
+        var z = try x.multiply(weights, transposed: true)
+        let k = intercepts.count
+        z.withUnsafeMutableBufferPointer { v in
+            for p in v.indices { v[p] += intercepts[p % k] }
+        }
+        return z
+    }
+}
+
+extension FeatureMatrix {
+    /// `X·B` (or `X·Bᵀ` with `transposed`), dense result; BLAS for dense `X`.
+    func multiply(_ b: Matrix, transposed: Bool = false) throws(LinalgError) -> Matrix {
+        switch self {
+        case let .dense(m): return try Matrix.gemm(m, b, transposeB: transposed)
+        case let .sparse(s): return try s.multiply(transposed ? b.transposed() : b)
+        }
+    }
+
+    /// `Xᵀ·B`, dense result.
+    func transposeMultiply(_ b: Matrix) throws(LinalgError) -> Matrix {
+        switch self {
+        case let .dense(m): return try Matrix.gemm(m, b, transposeA: true)
+        case let .sparse(s): return try s.transposeMultiply(b)
+        }
+    }
+}
+
+/// Checks classifier inputs: shapes, finiteness, labels in range, and at least two classes
+/// present (one class leaves nothing to separate).
+func validateClassifierInputs(_ x: FeatureMatrix, _ y: [Int], classCount: Int) throws(FitError) {
+    try validateFitInputs(x, y.map { _ in 0 })
+    guard y.allSatisfy({ (0..<classCount).contains($0) }) else { throw .unsupportedInput("class index out of range") }
+    guard classCount >= 2, Set(y).count >= 2 else {
+        throw .unsupportedInput("the training data holds a single class; a classifier needs at least two")
+    }
+}
+
+/// Per-class weights: `class_weight=balanced` gives `n / (k · count(class))`, as scikit-learn.
+func classWeights(_ y: [Int], classCount: Int, balanced: Bool) -> [Double] {
+    guard balanced else { return [Double](repeating: 1, count: classCount) }
+    var counts = [Int](repeating: 0, count: classCount)
+    for c in y { counts[c] += 1 }
+    return counts.map { $0 == 0 ? 1 : Double(y.count) / (Double(classCount) * Double($0)) }
+}

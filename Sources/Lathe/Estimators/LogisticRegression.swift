@@ -1,0 +1,185 @@
+import Foundation
+import Linalg
+
+/// Logistic regression (scikit-learn's `LogisticRegression` with the `lbfgs` solver): binary
+/// (sigmoid) for two classes, multinomial (softmax) for more, minimizing
+/// `C · Σᵢ sᵢ·lossᵢ + ½‖W‖²` with an unpenalized intercept, where `sᵢ` are class weights.
+public struct LogisticRegression: Classifier, Equatable {
+    public static let name = "logreg"
+    public static let parameterSpecs = [
+        ParameterSpec("C", .double(minimum: 0, exclusive: true), default: .double(1), "inverse regularization strength"),
+        ParameterSpec("penalty", .choice(["l2", "none"]), default: .string("l2"), "the penalty on the weights"),
+        ParameterSpec("max_iter", .int(minimum: 1), default: .int(100), "L-BFGS iterations at most"),
+        ParameterSpec("tol", .double(minimum: 0, exclusive: true), default: .double(1e-4), "stop when the largest gradient component is below this"),
+        ParameterSpec("fit_intercept", .bool, default: .bool(true), "learn an intercept per class"),
+        ParameterSpec("class_weight", .choice(["none", "balanced"]), default: .string("none"), "weigh classes inversely to their frequency"),
+    ]
+
+    public var c: Double
+    /// nil for no penalty.
+    public var penalized: Bool
+    public var maxIterations: Int
+    public var tolerance: Double
+    public var fitIntercept: Bool
+    public var balancedClassWeights: Bool
+
+    public init(c: Double = 1, penalized: Bool = true, maxIterations: Int = 100, tolerance: Double = 1e-4,
+                fitIntercept: Bool = true, balancedClassWeights: Bool = false) {
+        self.c = c
+        self.penalized = penalized
+        self.maxIterations = maxIterations
+        self.tolerance = tolerance
+        self.fitIntercept = fitIntercept
+        self.balancedClassWeights = balancedClassWeights
+    }
+
+    public init(parameters p: Parameters) throws(UsageError) {
+        self.init(c: p.double("C"), penalized: p.string("penalty") == "l2", maxIterations: p.int("max_iter"),
+                  tolerance: p.double("tol"), fitIntercept: p.bool("fit_intercept"),
+                  balancedClassWeights: p.string("class_weight") == "balanced")
+    }
+
+    public var parameters: Parameters {
+        var p = Parameters(defaults: Self.parameterSpecs)
+        try! p.set("C", .double(c), specs: Self.parameterSpecs)
+        try! p.set("penalty", .string(penalized ? "l2" : "none"), specs: Self.parameterSpecs)
+        try! p.set("max_iter", .int(maxIterations), specs: Self.parameterSpecs)
+        try! p.set("tol", .double(tolerance), specs: Self.parameterSpecs)
+        try! p.set("fit_intercept", .bool(fitIntercept), specs: Self.parameterSpecs)
+        try! p.set("class_weight", .string(balancedClassWeights ? "balanced" : "none"), specs: Self.parameterSpecs)
+        return p
+    }
+
+    /// Fits by L-BFGS from zero weights.
+    /// - Throws: `FitError` for a single class, NaN, or mismatched lengths.
+    public func fit(_ x: FeatureMatrix, _ y: [Int], classCount: Int) throws -> FittedLogisticRegression {
+        try validateClassifierInputs(x, y, classCount: classCount)
+        let weights = classWeights(y, classCount: classCount, balanced: balancedClassWeights)
+        let objective = LogisticObjective(x: x, y: y, classCount: classCount, sampleWeights: y.map { weights[$0] },
+                                          c: penalized ? c : .infinity, fitIntercept: fitIntercept)
+        let k = objective.k, f = x.columnCount
+        let result = try minimizeLBFGS(objective, start: [Double](repeating: 0, count: k * (f + 1)),
+                                       gradientTolerance: tolerance, maxIterations: maxIterations)
+        let w = result.solution
+        let coefficients = try LinearClassifierCoefficients(
+            weights: try Matrix(rowCount: k, columnCount: f, elements: Array(w[0..<(k * f)])),
+            intercepts: Array(w[(k * f)...]))
+        return FittedLogisticRegression(estimator: self, classCount: classCount, coefficients: coefficients,
+                                        iterations: result.iterations, converged: result.converged)
+    }
+}
+
+/// A fitted logistic regression.
+public struct FittedLogisticRegression: FittedClassifier, Equatable {
+    public let estimator: LogisticRegression
+    public let classCount: Int
+    public let coefficients: LinearClassifierCoefficients
+    /// L-BFGS iterations used (0 when read from a file).
+    public let iterations: Int
+    public let converged: Bool?
+
+    init(estimator: LogisticRegression, classCount: Int, coefficients: LinearClassifierCoefficients, iterations: Int, converged: Bool?) {
+        self.estimator = estimator
+        self.classCount = classCount
+        self.coefficients = coefficients
+        self.iterations = iterations
+        self.converged = converged
+    }
+
+    public init(tensors: [String: Tensor], parameters: Parameters, classCount: Int, location: String) throws(InputError) {
+        do { estimator = try LogisticRegression(parameters: parameters) } catch { throw InputError(error.message, at: location) }
+        self.classCount = classCount
+        coefficients = try LinearClassifierCoefficients(tensors: tensors, classCount: classCount, location: location)
+        iterations = 0
+        converged = nil
+    }
+
+    public var featureCount: Int { coefficients.featureCount }
+    public func tensors() -> [String: Tensor] { coefficients.tensors() }
+    public func decisionFunction(_ x: FeatureMatrix) throws -> Matrix { try coefficients.decision(x) }
+
+    public func probabilities(_ x: FeatureMatrix) throws -> Matrix? {
+        let z = try decisionFunction(x)
+        var p = Matrix(rowCount: z.rowCount, columnCount: classCount)
+        for i in 0..<z.rowCount {
+            if z.columnCount == 1 {
+                let positive = sigmoid(z[i, 0])
+                p[i, 0] = 1 - positive
+                p[i, 1] = positive
+            } else {
+                var top = -Double.infinity
+                for c in 0..<classCount { top = max(top, z[i, c]) }
+                var total = 0.0
+                for c in 0..<classCount { total += exp(z[i, c] - top) }
+                for c in 0..<classCount { p[i, c] = exp(z[i, c] - top) / total }
+            }
+        }
+        return p
+    }
+}
+
+@inline(__always) func sigmoid(_ z: Double) -> Double { z >= 0 ? 1 / (1 + exp(-z)) : exp(z) / (1 + exp(z)) }
+
+/// `log(1 + eᶻ)` without overflow.
+@inline(__always) func softplus(_ z: Double) -> Double { z > 0 ? z + log1p(exp(-z)) : log1p(exp(z)) }
+
+/// The mean weighted log-loss plus `‖W‖² / (2·C·S)` (S = total sample weight), over the
+/// parameters packed as `W` (`k × features`, row-major) then the `k` intercepts.
+struct LogisticObjective: DifferentiableObjective {
+    let x: FeatureMatrix
+    let y: [Int]
+    let classCount: Int
+    let sampleWeights: [Double]
+    let c: Double
+    let fitIntercept: Bool
+    /// Weight vectors: 1 for two classes (class 1 against class 0), else one per class.
+    var k: Int { classCount == 2 ? 1 : classCount }
+
+    func evaluate(_ w: [Double], gradient: inout [Double]) throws -> Double {
+        let f = x.columnCount, n = x.rowCount
+        let weights = try Matrix(rowCount: k, columnCount: f, elements: Array(w[0..<(k * f)]))
+        var z = try x.multiply(weights, transposed: true)
+        let totalWeight = sampleWeights.reduce(0, +)
+        var loss = 0.0
+        // z becomes the residual (probability − indicator), weighted, in place.
+        z.withUnsafeMutableBufferPointer { r in
+            for i in 0..<n {
+                let s = sampleWeights[i]
+                if k == 1 {
+                    let v = r[i] + w[f]
+                    let target = y[i] == 1 ? 1.0 : 0.0
+                    loss += s * (softplus(v) - target * v)
+                    r[i] = s * (sigmoid(v) - target)
+                } else {
+                    let base = i * k
+                    var top = -Double.infinity
+                    for c in 0..<k {
+                        r[base + c] += w[k * f + c]
+                        top = max(top, r[base + c])
+                    }
+                    var total = 0.0
+                    for c in 0..<k { total += exp(r[base + c] - top) }
+                    let logTotal = top + log(total)
+                    loss += s * (logTotal - r[base + y[i]])
+                    for c in 0..<k { r[base + c] = s * (exp(r[base + c] - logTotal) - (c == y[i] ? 1 : 0)) }
+                }
+            }
+        }
+        let g = try x.transposeMultiply(z)  // f × k
+        let penalty = c.isFinite ? 1 / (c * totalWeight) : 0
+        var value = loss / totalWeight
+        for j in 0..<f {
+            for c in 0..<k {
+                let wcj = w[c * f + j]
+                gradient[c * f + j] = g[j, c] / totalWeight + penalty * wcj
+                value += 0.5 * penalty * wcj * wcj
+            }
+        }
+        for c in 0..<k {
+            var sum = 0.0
+            if fitIntercept { for i in 0..<n { sum += z[i, c] } }
+            gradient[k * f + c] = sum / totalWeight
+        }
+        return value
+    }
+}
