@@ -194,6 +194,26 @@ def classification_fixtures():
     write("classification.json", {"stratified_folds": folds, "metrics": cases})
 
 
+def svm_fixtures():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import LinearSVC
+    cases = []
+    for name in ("breast_cancer", "iris"):
+        _, x, y = load_numeric(name, labels=True)
+        x = StandardScaler().fit_transform(x)
+        for params in ({"tol": 1e-8, "max_iter": 100000}, {"tol": 1e-8, "max_iter": 100000, "loss": "hinge"}):
+            m = LinearSVC(**params).fit(x, y)
+            cases.append({"dataset": name, "params": {k: str(v) for k, v in params.items()}, "coef": m.coef_.tolist(),
+                          "intercept": m.intercept_.tolist(), "predicted": m.predict(x).tolist()})
+    labels, docs = load_text("sms_spam/sms_spam.tsv")
+    x = TfidfVectorizer().fit_transform(docs)
+    m = LinearSVC(tol=1e-8, max_iter=100000).fit(x, labels)
+    cases.append({"dataset": "sms_spam", "params": {"tol": "1e-08", "max_iter": "100000"}, "coef": m.coef_.tolist(),
+                  "intercept": m.intercept_.tolist(), "predicted": m.predict(x).tolist()})
+    write("svm.json", {"cases": cases})
+
+
 def write(name, payload):
     payload = {"generator": "scripts/make_fixtures.py", "sklearn": sklearn.__version__, **payload}
     with open(os.path.join(OUT, name), "w") as f:
@@ -277,6 +297,6 @@ if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     jobs = {"linear": linear_fixtures, "cv": cv_fixtures, "metrics": metric_fixtures, "text": text_fixtures,
             "scalers": scaler_fixtures, "logistic": logistic_fixtures,
-            "classification": classification_fixtures}
+            "classification": classification_fixtures, "svm": svm_fixtures}
     for name in sys.argv[1:] or list(jobs):
         jobs[name]()

@@ -55,6 +55,9 @@ struct CrossValidateCommand: AsyncParsableCommand {
         let report = try await CrossValidation.run(spec, on: dataset, splitter: splitter) { done, total in
             progress.update("cv \(spec.entry.name)", done: done, total: total)
         }
+        if report.unconvergedFolds > 0 {
+            warn("\(spec.entry.name) did not converge in \(report.unconvergedFolds) of \(report.folds) folds; raise max_iter (--set max_iter=...) or scale the features")
+        }
         if output.json {
             emit(report.json.jsonText)
             return
@@ -99,6 +102,9 @@ struct TrainCommand: AsyncParsableCommand {
         let (dataset, task) = try data.load()
         let spec = try model.spec(task: task)
         let trained = try await spec.fit(dataset)
+        if trained.converged == false {
+            warn("\(trained.estimator) did not converge; the model file records converged=false (raise max_iter with --set max_iter=...)")
+        }
         let features = trained.featureCount
         try ModelFile.write(trained, to: out)
         if json {

@@ -107,6 +107,11 @@ struct Progress: Sendable {
     }
 }
 
+/// One `warning: ` line on stderr (always: a warning is not progress).
+func warn(_ message: String) {
+    FileHandle.standardError.write(Data("warning: \(message)\n".utf8))
+}
+
 /// Writes text to stdout.
 func emit(_ text: String) {
     FileHandle.standardOutput.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))

@@ -159,3 +159,50 @@ extension FeatureMatrix {
         }
     }
 }
+
+@Suite struct LinearSVCParityTests {
+    struct Case: Decodable {
+        var dataset: String
+        var params: [String: String]
+        var coef: [[Double]]
+        var intercept: [Double]
+        var predicted: [String]
+    }
+    struct File: Decodable { var cases: [Case] }
+
+    /// scikit-learn's `LinearSVC(tol=1e-8)`: coefficients within 1e-3 relative (to the largest
+    /// weight of each class) and predictions equal on at least 99.9% of rows.
+    @Test func matchesScikitLearn() async throws {
+        let cases = try loadFixture("svm.json", as: File.self).cases
+        #expect(cases.count == 5)
+        for c in cases {
+            let dataset = try Dataset.load(c.dataset)
+            let assignments: [(key: String, value: String)] = dataset.isText ? [] : [("scaler", "standard")]
+            let (_, x) = try await PipelineSpec(assignments: assignments).fitTransform(dataset.features)
+            let classes = dataset.classes
+            let y = dataset.targets.map { classes.firstIndex(of: $0)! }
+            let svm = LinearSVC(squaredHinge: c.params["loss"] != "hinge", tolerance: 1e-8, maxIterations: 100_000)
+            let model = try svm.fit(x, y, classCount: classes.count)
+            #expect(model.converged == true)
+            for (k, row) in c.coef.enumerated() {
+                let scale = row.map(abs).max()!
+                let ours = (0..<row.count).map { model.coefficients.weights[k, $0] }
+                #expect(maxAbsoluteDifference(ours, row) / scale < 1e-3, "\(c.dataset) \(c.params) class \(k)")
+                #expect(abs(model.coefficients.intercepts[k] - c.intercept[k]) / scale < 1e-3)
+            }
+            let predicted = try model.predictClasses(x).map { classes[$0] }
+            let agreement = Double(zip(predicted, c.predicted).filter { $0 == $1 }.count) / Double(predicted.count)
+            #expect(agreement >= 0.999, "\(c.dataset): \(agreement)")
+        }
+    }
+
+    @Test func edgeCases() throws {
+        let x = FeatureMatrix.dense(try Matrix(rows: [[-2, 0], [-1, 0], [1, 0], [2, 0]]))
+        #expect(throws: FitError.self) { try LinearSVC().fit(x, [1, 1, 1, 1], classCount: 2) }
+        let model = try LinearSVC(c: 10).fit(x, [0, 0, 1, 1], classCount: 2)
+        #expect(model.coefficients.weights[0, 1] == 0)
+        #expect(try model.predictClasses(x) == [0, 0, 1, 1])
+        #expect(try model.probabilities(x) == nil)
+        #expect(throws: UsageError.self) { try ModelSpec(name: "svm", task: .classification, assignments: [("C", "0")]) }
+    }
+}

@@ -94,6 +94,8 @@ public enum EstimatorRegistry {
                        implementations: [.regression: .regressor(Ridge.self)]),
         EstimatorEntry(name: LogisticRegression.name, summary: "logistic regression, binary or multinomial (L-BFGS)",
                        implementations: [.classification: .classifier(LogisticRegression.self)]),
+        EstimatorEntry(name: LinearSVC.name, summary: "linear support-vector classifier (liblinear's dual coordinate descent)",
+                       implementations: [.classification: .classifier(LinearSVC.self)]),
     ]
 
     /// The registered names, in registration order.

@@ -21,6 +21,8 @@ public struct CrossValidationReport: Sendable {
     public var fitSeconds: [Double]
     /// Wall-clock seconds to predict each fold's test rows.
     public var predictSeconds: [Double]
+    /// Folds whose fit stopped at the iteration limit before converging.
+    public var unconvergedFolds: Int = 0
 
     /// Mean of a metric over folds.
     public func mean(_ metric: String) -> Double {
@@ -83,11 +85,13 @@ public enum CrossValidation {
         var scores: [String: [Double]] = [:]
         var fitSeconds: [Double] = []
         var predictSeconds: [Double] = []
+        var unconverged = 0
         let clock = ContinuousClock()
         for (k, split) in splits.enumerated() {
             let fitStart = clock.now
             let model = try await spec.fit(dataset, rows: split.train)
             let fitTime = clock.now - fitStart
+            if model.converged == false { unconverged += 1 }
             let test = dataset.rows(split.test)
             let predictStart = clock.now
             let foldScores: [(String, Double)]
@@ -114,7 +118,7 @@ public enum CrossValidation {
             dataset: dataset.name, task: spec.task, rows: dataset.rowCount, features: dataset.featureCount,
             model: spec.entry.name, parameters: spec.parameters, folds: splits.count, seed: splitter.seed,
             stratified: splitter.isStratified, metricNames: metricNames, scores: scores,
-            fitSeconds: fitSeconds, predictSeconds: predictSeconds)
+            fitSeconds: fitSeconds, predictSeconds: predictSeconds, unconvergedFolds: unconverged)
     }
 }
 

@@ -57,6 +57,13 @@ public struct TrainedModel: Sendable {
     /// The number of features the estimator takes (after the pipeline: for text, the vocabulary size).
     public var featureCount: Int { fitted.model.featureCount }
 
+    /// False when fitting stopped at its iteration limit before converging; nil when unknown or
+    /// not applicable.
+    public var converged: Bool? {
+        if case let .classifier(c, _) = fitted { return c.converged }
+        return nil
+    }
+
     /// True when the model takes raw text lines.
     public var takesText: Bool { pipeline.takesText }
 
