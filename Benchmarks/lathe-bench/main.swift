@@ -83,6 +83,29 @@ do {
                 "shape": .array(shape.map { .integer(Int64($0)) }), "stored": .integer(Int64(stored))])
         report(["name": .string("tfidf transform"), "seconds": .number(fastestTransform)])
         report(["name": .string("peak memory"), "mib": .number(peakMemoryMiB())])
+    case "classify":
+        // classify TRAIN TEST MODEL [KEY=VALUE ...]: TF-IDF on TRAIN, fit MODEL, accuracy on TEST.
+        guard rest.count >= 3 else { fail("usage: lathe-bench classify TRAIN TEST MODEL [KEY=VALUE ...]") }
+        let train = try Dataset.load(rest[0]), test = try Dataset.load(rest[1])
+        guard case let .text(trainText) = train.features, case let .text(testText) = test.features else { fail("needs text data") }
+        let (vectorizer, x) = try await TfidfVectorizer().fitTransform(trainText)
+        let xTest = try await vectorizer.transform(testText)
+        let classes = train.classes
+        let y = train.targets.map { classes.firstIndex(of: $0)! }
+        let assignments = rest.dropFirst(3).map { item -> (key: String, value: String) in
+            let parts = item.split(separator: "=", maxSplits: 1)
+            return (String(parts[0]), String(parts.count > 1 ? parts[1] : ""))
+        }
+        let spec = try ModelSpec(name: rest[2], task: .classification, assignments: assignments)
+        let clock = ContinuousClock()
+        let start = clock.now
+        let fitted = try spec.fitEstimator(.sparse(x), .classes(y, classes: classes))
+        let fitSeconds = seconds(clock.now - start)
+        guard case let .classifier(model, _) = fitted else { fail("not a classifier") }
+        let predicted = try model.predictClasses(.sparse(xTest))
+        let correct = zip(predicted, test.targets).filter { classes[$0] == $1 }.count
+        report(["name": .string("\(rest[2]) fit"), "seconds": .number(fitSeconds),
+                "accuracy": .number(Double(correct) / Double(predicted.count)), "converged": model.converged.map { .bool($0) } ?? .null])
     case "gemm":
         // gemm N REPEATS: the BLAS ceiling the linear fits are measured against.
         guard rest.count == 2, let n = Int(rest[0]), let repeats = Int(rest[1]) else { fail("usage: lathe-bench gemm N REPEATS") }

@@ -32,6 +32,12 @@ public func axpy(_ alpha: Double, _ x: [Double], _ y: inout [Double]) throws(Lin
     }
 }
 
+/// `x ← αx` (`cblas_dscal`).
+public func scale(_ x: inout [Double], by alpha: Double) {
+    let n = Int32(clamping: x.count)
+    x.withUnsafeMutableBufferPointer { xp in cblas_dscal(n, alpha, xp.baseAddress, 1) }
+}
+
 extension Matrix {
     /// General matrix product `α·op(A)·op(B)` (`cblas_dgemm`), where `op` transposes when asked.
     ///

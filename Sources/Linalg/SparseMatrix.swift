@@ -1,3 +1,4 @@
+import Dispatch
 /// A sparse matrix of `Double` in compressed sparse row (CSR) form.
 ///
 /// Row `i`'s stored entries are `columnIndices[rowOffsets[i] ..< rowOffsets[i + 1]]` with the
@@ -202,7 +203,8 @@ public struct SparseMatrix: Sendable, Equatable {
         return out
     }
 
-    /// `X·B` for a dense `B` (`columnCount × k`): a dense `rowCount × k` result.
+    /// `X·B` for a dense `B` (`columnCount × k`): a dense `rowCount × k` result. Rows are
+    /// split across up to `BLAS.threadCount` threads, as a BLAS kernel would.
     /// - Throws: `LinalgError.shapeMismatch` when `B` has the wrong number of rows.
     public func multiply(_ b: Matrix) throws(LinalgError) -> Matrix {
         guard b.rowCount == columnCount else {
@@ -210,16 +212,23 @@ public struct SparseMatrix: Sendable, Equatable {
         }
         let k = b.columnCount
         var out = Matrix(rowCount: rowCount, columnCount: k)
+        let blocks = kernelBlocks(work: storedCount * k)
         rowOffsets.withUnsafeBufferPointer { ro in
             columnIndices.withUnsafeBufferPointer { ci in
                 values.withUnsafeBufferPointer { vs in
                     b.withUnsafeBufferPointer { bp in
                         out.withUnsafeMutableBufferPointer { op in
-                            for i in 0..<rowCount {
-                                let o = i * k
-                                for p in ro[i]..<ro[i + 1] {
-                                    let (v, r) = (vs[p], Int(ci[p]) * k)
-                                    for c in 0..<k { op[o + c] += v * bp[r + c] }
+                            let p = KernelPointers(offsets: ro, columns: ci, values: vs, dense: bp, out: op.baseAddress!)
+                            let rows = rowCount
+                            DispatchQueue.concurrentPerform(iterations: blocks) { t in
+                                // Each block owns its rows of the result.
+                                for i in (rows * t / blocks)..<(rows * (t + 1) / blocks) {
+                                    let o = p.out + i &* k
+                                    for q in p.offsets[i]..<p.offsets[i &+ 1] {
+                                        let v = p.values[q]
+                                        let r = p.dense.baseAddress! + Int(p.columns[q]) &* k
+                                        for c in 0..<k { o[c] += v * r[c] }
+                                    }
                                 }
                             }
                         }
@@ -230,32 +239,48 @@ public struct SparseMatrix: Sendable, Equatable {
         return out
     }
 
-    /// `Xᵀ·B` for a dense `B` (`rowCount × k`): a dense `columnCount × k` result.
+    /// `Xᵀ·B` for a dense `B` (`rowCount × k`): a dense `columnCount × k` result. Threads
+    /// accumulate into private copies that are summed at the end.
     /// - Throws: `LinalgError.shapeMismatch` when `B` has the wrong number of rows.
     public func transposeMultiply(_ b: Matrix) throws(LinalgError) -> Matrix {
         guard b.rowCount == rowCount else {
             throw .shapeMismatch(operation: "SparseMatrix.transposeMultiply", left: shape, right: b.shape)
         }
         let k = b.columnCount
-        var out = Matrix(rowCount: columnCount, columnCount: k)
+        let blocks = kernelBlocks(work: storedCount * k)
+        let size = columnCount * k
+        var partial = [Double](repeating: 0, count: size * blocks)
         rowOffsets.withUnsafeBufferPointer { ro in
             columnIndices.withUnsafeBufferPointer { ci in
                 values.withUnsafeBufferPointer { vs in
                     b.withUnsafeBufferPointer { bp in
-                        out.withUnsafeMutableBufferPointer { op in
-                            for i in 0..<rowCount {
-                                let r = i * k
-                                for p in ro[i]..<ro[i + 1] {
-                                    let (v, o) = (vs[p], Int(ci[p]) * k)
-                                    for c in 0..<k { op[o + c] += v * bp[r + c] }
+                        partial.withUnsafeMutableBufferPointer { pp in
+                            let base = pp.baseAddress!
+                            let p = KernelPointers(offsets: ro, columns: ci, values: vs, dense: bp, out: base)
+                            let rows = rowCount
+                            DispatchQueue.concurrentPerform(iterations: blocks) { t in
+                                // Each block owns its private accumulator.
+                                let acc = p.out + t &* size
+                                for i in (rows * t / blocks)..<(rows * (t + 1) / blocks) {
+                                    let r = p.dense.baseAddress! + i &* k
+                                    for q in p.offsets[i]..<p.offsets[i &+ 1] {
+                                        let v = p.values[q]
+                                        let o = acc + Int(p.columns[q]) &* k
+                                        for c in 0..<k { o[c] += v * r[c] }
+                                    }
                                 }
+                            }
+                            for t in 1..<max(blocks, 1) {
+                                let src = base + t * size
+                                for e in 0..<size { base[e] += src[e] }
                             }
                         }
                     }
                 }
             }
         }
-        return out
+        if blocks > 1 { partial.removeLast(size * (blocks - 1)) }
+        return try! Matrix(rowCount: columnCount, columnCount: k, elements: partial)
     }
 
     /// The dense form.
@@ -272,4 +297,22 @@ public struct SparseMatrix: Sendable, Equatable {
 
     /// True when every stored value is finite.
     public var isFinite: Bool { values.allSatisfy { $0.isFinite } }
+}
+
+/// How many threads a sparse kernel uses for `work` multiply-adds: one below about a million
+/// (thread start-up would cost more), else up to OpenBLAS's thread count, so a caller that
+/// limits BLAS threads (parallel folds) limits these too.
+func kernelBlocks(work: Int) -> Int {
+    work < 1_000_000 ? 1 : max(1, min(BLAS.threadCount, 16))
+}
+
+/// The raw pointers of one kernel call, handed to its worker threads. Sound because every
+/// thread only reads the inputs and writes a disjoint part of `out`, and the call returns only
+/// after all threads finish, while the buffers are still pinned by `withUnsafe…`.
+private struct KernelPointers: @unchecked Sendable {
+    let offsets: UnsafeBufferPointer<Int>
+    let columns: UnsafeBufferPointer<Int32>
+    let values: UnsafeBufferPointer<Double>
+    let dense: UnsafeBufferPointer<Double>
+    let out: UnsafeMutablePointer<Double>
 }

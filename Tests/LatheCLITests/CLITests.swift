@@ -157,6 +157,46 @@ func expectError(_ result: CommandResult, status: Int32, containing fragment: St
         expectError(try lathe(["vectorize", "sms_spam", "--set", "bogus=1", "--out", "f"]), status: 2, containing: "bogus")
     }
 
+    @Test func classifierCrossValidation() throws {
+        let result = try lathe(["cv", "iris", "--model", "logreg", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let doc = try parseJSON(result.stdout)
+        #expect(doc["stratified"] == .bool(true))
+        let mean = try #require(doc["mean"]?.objectValue)
+        for metric in ["accuracy", "balanced_accuracy", "precision_macro", "recall_macro", "f1_macro", "log_loss", "roc_auc"] {
+            #expect(mean[metric] != nil, "missing \(metric)")
+        }
+        // scikit-learn's 5-fold stratified LogisticRegression() on iris: 0.960.
+        #expect(abs((mean["accuracy"]?.doubleValue ?? 0) - 0.96) < 0.03)
+        let svm = try parseJSON(try lathe(["cv", "iris", "--model", "svm", "--set", "scaler=standard", "--json"]).stdout)
+        #expect(svm["mean"]?.objectValue?["log_loss"] == nil)
+        expectError(try lathe(["cv", "iris", "--model", "logreg", "--folds", "60"]), status: 2, containing: "smallest class")
+        expectError(try lathe(["cv", "diabetes", "--model", "logreg", "--task", "regression"]), status: 2, containing: "classification")
+    }
+
+    /// A text classifier: trained from raw text, exported, and predicting raw text lines.
+    @Test func textClassifierRoundTrip() async throws {
+        let dir = try makeTemporaryDirectory()
+        let train = try lathe(["train", "sms_spam", "--model", "logreg", "--out", "sms.lathe"], in: dir)
+        #expect(train.status == 0, "\(train.stderr)")
+        let lines = "WINNER!! You have won a free prize, call 09061701461 to claim\nsee you at lunch tomorrow?\n"
+        let predict = try lathe(["predict", "sms.lathe", "--json"], stdin: lines, in: dir)
+        #expect(predict.status == 0, "\(predict.stderr)")
+        let rows = try predict.stdout.split(separator: "\n").map { try parseJSON(String($0)) }
+        #expect(rows.map { $0["label"] } == [.string("spam"), .string("ham")])
+        let p = try #require(rows[0]["probabilities"]?.objectValue)
+        #expect(abs((p["ham"]?.doubleValue ?? 0) + (p["spam"]?.doubleValue ?? 0) - 1) < 1e-12)
+        // The library reading the same file predicts the same.
+        let model = try ModelFile.read(dir.appendingPathComponent("sms.lathe").path)
+        #expect(model.takesText && model.fitted.classes == ["ham", "spam"])
+        let plain = try lathe(["predict", "sms.lathe"], stdin: lines, in: dir)
+        #expect(plain.stdout == "spam\nham\n")
+        let svm = try lathe(["train", "sms_spam", "--model", "svm", "--out", "svm.lathe"], in: dir)
+        #expect(svm.status == 0)
+        let decision = try parseJSON(String(try lathe(["predict", "svm.lathe", "--json"], stdin: lines, in: dir).stdout.split(separator: "\n")[0]))
+        #expect(decision["decision"]?.objectValue?["spam"] != nil)
+    }
+
     @Test func badDataIsStatusOneWithOneErrorLine() throws {
         let dir = try makeTemporaryDirectory()
         let files: [(String, [UInt8], String)] = [

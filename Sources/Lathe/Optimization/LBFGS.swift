@@ -1,4 +1,5 @@
 import Foundation
+import Linalg
 
 /// A smooth function to minimize: its value and gradient at a point.
 protocol DifferentiableObjective {
@@ -27,35 +28,39 @@ func minimizeLBFGS<O: DifferentiableObjective>(
     var f = try objective.evaluate(x, gradient: &g)
     var s: [[Double]] = [], y: [[Double]] = [], rho: [Double] = []
     var iterations = 0
-    func maxAbs(_ v: [Double]) -> Double { v.reduce(0) { Swift.max($0, abs($1)) } }
-    func dot(_ a: [Double], _ b: [Double]) -> Double {
-        var t = 0.0
-        for i in a.indices { t += a[i] * b[i] }
-        return t
+    func maxAbs(_ v: [Double]) -> Double {
+        v.withUnsafeBufferPointer { p in
+            var m = 0.0
+            for value in p { m = Swift.max(m, abs(value)) }
+            return m
+        }
     }
+    // Vector work goes to BLAS: with millions of parameters (20 classes × 130,000 terms) the
+    // two-loop recursion dominates otherwise.
+    func dot(_ a: [Double], _ b: [Double]) -> Double { try! Linalg.dot(a, b) }
     if maxAbs(g) <= gradientTolerance { return MinimizationResult(solution: x, value: f, iterations: 0, converged: true) }
     while iterations < maxIterations {
         // Two-loop recursion: d = −H·g.
-        var q = g
+        var d = g
         var alpha = [Double](repeating: 0, count: s.count)
         for k in stride(from: s.count - 1, through: 0, by: -1) {
-            alpha[k] = rho[k] * dot(s[k], q)
-            for i in 0..<n { q[i] -= alpha[k] * y[k][i] }
+            alpha[k] = rho[k] * dot(s[k], d)
+            try! axpy(-alpha[k], y[k], &d)
         }
         if let last = s.indices.last {
-            let gamma = dot(s[last], y[last]) / dot(y[last], y[last])
-            for i in 0..<n { q[i] *= gamma }
+            Linalg.scale(&d, by: dot(s[last], y[last]) / dot(y[last], y[last]))
         }
         for k in s.indices {
-            let beta = rho[k] * dot(y[k], q)
-            for i in 0..<n { q[i] += s[k][i] * (alpha[k] - beta) }
+            let beta = rho[k] * dot(y[k], d)
+            try! axpy(alpha[k] - beta, s[k], &d)
         }
-        var d = q.map { -$0 }
+        Linalg.scale(&d, by: -1)
         var slope = dot(g, d)
         if !(slope < 0) {
             // Not a descent direction (curvature information went stale): restart from −g.
             s.removeAll(); y.removeAll(); rho.removeAll()
-            d = g.map { -$0 }
+            d = g
+            Linalg.scale(&d, by: -1)
             slope = dot(g, d)
         }
         let initial = s.isEmpty ? Swift.min(1, 1 / Swift.max(dot(g, g).squareRoot(), 1e-300)) : 1
@@ -64,8 +69,10 @@ func minimizeLBFGS<O: DifferentiableObjective>(
         }
         iterations += 1
         let previous = f
-        let sNew = d.map { $0 * step.alpha }
-        let yNew = (0..<n).map { step.gradient[$0] - g[$0] }
+        var sNew = d
+        Linalg.scale(&sNew, by: step.alpha)
+        var yNew = step.gradient
+        try! axpy(-1, g, &yNew)
         x = step.point
         f = step.value
         g = step.gradient
@@ -99,11 +106,11 @@ private func strongWolfeStep<O: DifferentiableObjective>(
     var evaluations = 0
     func at(_ a: Double) throws -> (Step, Double) {
         evaluations += 1
-        let p = (0..<x.count).map { x[$0] + a * d[$0] }
+        var p = x
+        try! axpy(a, d, &p)
         var grad = [Double](repeating: 0, count: x.count)
         let v = try objective.evaluate(p, gradient: &grad)
-        var dg = 0.0
-        for i in d.indices { dg += grad[i] * d[i] }
+        let dg = try! Linalg.dot(grad, d)
         return (Step(alpha: a, point: p, value: v, gradient: grad), dg)
     }
     func zoom(_ lo0: (Double, Double, Double), _ hi0: (Double, Double, Double)) throws -> Step? {

@@ -48,6 +48,12 @@ public struct ModelSpec: Sendable {
                                                    dataSHA256: dataset.sha256, crossValidationMeans: nil))
     }
 
+    /// Fits only the estimator, on features already transformed (benchmarks, custom pipelines).
+    /// - Throws: `FitError` for unusable data.
+    public func fitEstimator(_ x: FeatureMatrix, _ targets: TrainingTargets) throws -> FittedPredictor {
+        try entry.implementation(for: task).fit(parameters, x, targets)
+    }
+
     func targets(of dataset: Dataset) throws(InputError) -> TrainingTargets {
         switch task {
         case .regression: return .values(try dataset.regressionTargets())
