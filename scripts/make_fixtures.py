@@ -156,7 +156,19 @@ def logistic_fixtures():
                       "coef": model.coef_.tolist(), "intercept": model.intercept_.tolist(),
                       "probabilities": model.predict_proba(x).tolist(),
                       "tight_coef": tight.coef_.tolist(), "tight_intercept": tight.intercept_.tolist()})
-    write("logistic.json", {"params": "LogisticRegression() and LogisticRegression(tol=1e-10, max_iter=10000)", "cases": cases})
+    # Variants on standardized breast_cancer, each converged tightly: class weights, and L1.
+    _, x, y = load_numeric("breast_cancer", labels=True)
+    x = StandardScaler().fit_transform(x)
+    variants = []
+    for settings, params in [
+        ({"class_weight": "balanced"}, {"class_weight": "balanced"}),
+        ({"class_weight": "malignant:3"}, {"class_weight": {"malignant": 3}}),
+        ({"penalty": "l1", "C": "0.5"}, {"penalty": "l1", "C": 0.5, "solver": "saga"}),
+    ]:
+        m = LogisticRegression(tol=1e-10, max_iter=100000, **params).fit(x, y)
+        variants.append({"settings": settings, "coef": m.coef_.tolist(), "intercept": m.intercept_.tolist()})
+    write("logistic.json", {"params": "LogisticRegression() and LogisticRegression(tol=1e-10, max_iter=10000)",
+                            "cases": cases, "breast_cancer_variants": variants})
 
 
 def classification_fixtures():
@@ -202,9 +214,12 @@ def svm_fixtures():
     for name in ("breast_cancer", "iris"):
         _, x, y = load_numeric(name, labels=True)
         x = StandardScaler().fit_transform(x)
-        for params in ({"tol": 1e-8, "max_iter": 100000}, {"tol": 1e-8, "max_iter": 100000, "loss": "hinge"}):
+        weighted = {"malignant": 3.0} if name == "breast_cancer" else {"setosa": 2.0, "virginica": 0.5}
+        for params in ({"tol": 1e-8, "max_iter": 100000}, {"tol": 1e-8, "max_iter": 100000, "loss": "hinge"},
+                       {"tol": 1e-8, "max_iter": 100000, "class_weight": weighted}):
             m = LinearSVC(**params).fit(x, y)
-            cases.append({"dataset": name, "params": {k: str(v) for k, v in params.items()}, "coef": m.coef_.tolist(),
+            shown = {k: (",".join(f"{c}:{w}" for c, w in v.items()) if isinstance(v, dict) else str(v)) for k, v in params.items()}
+            cases.append({"dataset": name, "params": shown, "coef": m.coef_.tolist(),
                           "intercept": m.intercept_.tolist(), "predicted": m.predict(x).tolist()})
     labels, docs = load_text("sms_spam/sms_spam.tsv")
     x = TfidfVectorizer().fit_transform(docs)

@@ -25,7 +25,37 @@ func classificationData(_ name: String, standardize: Bool) async throws -> (Feat
         var tight_coef: [[Double]]
         var tight_intercept: [Double]
     }
-    struct File: Decodable { var cases: [Case] }
+    struct Variant: Decodable { var settings: [String: String]; var coef: [[Double]]; var intercept: [Double] }
+    struct File: Decodable { var cases: [Case]; var breast_cancer_variants: [Variant] }
+
+    /// Class weights (balanced and per class) and the L1 penalty, each against scikit-learn's
+    /// converged optimum (`tol=1e-10`; `saga` for L1): weights within 1e-4 of the largest, and
+    /// the same zero pattern for L1.
+    @Test func weightedAndL1FitsMatchScikitLearn() async throws {
+        let variants = try loadFixture("logistic.json", as: File.self).breast_cancer_variants
+        #expect(variants.count == 3)
+        let (x, y, classes) = try await classificationData("breast_cancer", standardize: true)
+        for v in variants {
+            var settings = v.settings
+            settings["tol"] = "1e-10"
+            settings["max_iter"] = "100000"
+            let estimator = try LogisticRegression(parameters: try Parameters(
+                specs: LogisticRegression.parameterSpecs, assignments: assignments(settings), estimator: "logreg"))
+            let model = try estimator.fit(x, y, classes: classes)
+            let expected = v.coef.flatMap { $0 }
+            let scale = expected.map(abs).max()!
+            #expect(maxAbsoluteDifference(model.coefficients.weights.elements, expected) / scale < 1e-4, "\(v.settings)")
+            #expect(abs(model.coefficients.intercepts[0] - v.intercept[0]) / scale < 1e-4, "\(v.settings)")
+            if v.settings["penalty"] == "l1" {
+                #expect(model.coefficients.weights.elements.map { $0 == 0 } == expected.map { $0 == 0 })
+            }
+        }
+        #expect(throws: FitError.self) {
+            try LogisticRegression(classWeight: .perClass(["nonexistent": 2])).fit(x, y, classes: classes)
+        }
+        #expect(throws: UsageError.self) { try ClassWeight(parsing: "spam:0") }
+        #expect(throws: UsageError.self) { try ClassWeight(parsing: "spam") }
+    }
 
     /// Against scikit-learn's converged optimum (`tol=1e-10`): coefficients within 1e-4
     /// relative (to the largest), probabilities within 1e-5. scikit-learn's default `tol=1e-4`
@@ -174,15 +204,16 @@ extension FeatureMatrix {
     /// weight of each class) and predictions equal on at least 99.9% of rows.
     @Test func matchesScikitLearn() async throws {
         let cases = try loadFixture("svm.json", as: File.self).cases
-        #expect(cases.count == 5)
+        #expect(cases.count == 7)
         for c in cases {
             let dataset = try Dataset.load(c.dataset)
             let assignments: [(key: String, value: String)] = dataset.isText ? [] : [("scaler", "standard")]
             let (_, x) = try await PipelineSpec(assignments: assignments).fitTransform(dataset.features)
             let classes = dataset.classes
             let y = dataset.targets.map { classes.firstIndex(of: $0)! }
-            let svm = LinearSVC(squaredHinge: c.params["loss"] != "hinge", tolerance: 1e-8, maxIterations: 100_000)
-            let model = try svm.fit(x, y, classCount: classes.count)
+            let svm = LinearSVC(squaredHinge: c.params["loss"] != "hinge", tolerance: 1e-8, maxIterations: 100_000,
+                                classWeight: try ClassWeight(parsing: c.params["class_weight"] ?? "none"))
+            let model = try svm.fit(x, y, classes: classes)
             #expect(model.converged == true)
             for (k, row) in c.coef.enumerated() {
                 let scale = row.map(abs).max()!

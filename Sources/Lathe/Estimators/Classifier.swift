@@ -4,9 +4,18 @@ import Linalg
 /// dataset's sorted class list (scikit-learn's `classes_`).
 public protocol Classifier: Estimator {
     associatedtype Fitted: FittedClassifier
-    /// Fits on `x` (`rows × features`) and class indices `y` (one per row, in `0..<classCount`).
-    /// - Throws: `FitError` for unusable data (fewer than two classes, NaN, ...).
-    func fit(_ x: FeatureMatrix, _ y: [Int], classCount: Int) throws -> Fitted
+    /// Fits on `x` (`rows × features`) and class indices `y` (one per row, in
+    /// `0..<classes.count`); `classes` are the labels, for per-class settings.
+    /// - Throws: `FitError` for unusable data (fewer than two classes, NaN, a weight for an
+    ///   unknown class, ...).
+    func fit(_ x: FeatureMatrix, _ y: [Int], classes: [String]) throws -> Fitted
+}
+
+extension Classifier {
+    /// Fits with classes labelled `0`, `1`, … (for callers without label names).
+    public func fit(_ x: FeatureMatrix, _ y: [Int], classCount: Int) throws -> Fitted {
+        try fit(x, y, classes: (0..<classCount).map(String.init))
+    }
 }
 
 /// A fitted classifier: decision values, and probabilities where the model has them.
@@ -114,10 +123,57 @@ func validateClassifierInputs(_ x: FeatureMatrix, _ y: [Int], classCount: Int) t
     }
 }
 
-/// Per-class weights: `class_weight=balanced` gives `n / (k · count(class))`, as scikit-learn.
-func classWeights(_ y: [Int], classCount: Int, balanced: Bool) -> [Double] {
-    guard balanced else { return [Double](repeating: 1, count: classCount) }
-    var counts = [Int](repeating: 0, count: classCount)
-    for c in y { counts[c] += 1 }
-    return counts.map { $0 == 0 ? 1 : Double(y.count) / (Double(classCount) * Double($0)) }
+/// scikit-learn's `class_weight`: every class 1, `balanced` (`n / (k · count(class))`), or
+/// given weights per class label (classes not named keep 1).
+public enum ClassWeight: Sendable, Equatable {
+    case uniform
+    case balanced
+    case perClass([String: Double])
+
+    /// Parses `none`, `balanced` or `LABEL:WEIGHT,LABEL:WEIGHT` (weights finite and > 0).
+    /// - Throws: `UsageError` for anything else.
+    public init(parsing text: String) throws(UsageError) {
+        switch text {
+        case "none": self = .uniform
+        case "balanced": self = .balanced
+        default:
+            var weights: [String: Double] = [:]
+            for item in text.split(separator: ",", omittingEmptySubsequences: false) {
+                guard let colon = item.lastIndex(of: ":"), colon != item.startIndex,
+                      let w = Double(item[item.index(after: colon)...]), w.isFinite, w > 0,
+                      weights[String(item[..<colon])] == nil else {
+                    throw UsageError("class_weight=\(text): expected none, balanced, or LABEL:WEIGHT,... with weights > 0")
+                }
+                weights[String(item[..<colon])] = w
+            }
+            self = .perClass(weights)
+        }
+    }
+
+    /// The canonical text (`--set` and model-file form).
+    public var text: String {
+        switch self {
+        case .uniform: return "none"
+        case .balanced: return "balanced"
+        case let .perClass(w): return w.keys.sorted().map { "\($0):\(w[$0]!)" }.joined(separator: ",")
+        }
+    }
+
+    /// One weight per class index.
+    /// - Throws: `FitError.unsupportedInput` naming a weighted label that is not a class.
+    func weights(for y: [Int], classes: [String]) throws(FitError) -> [Double] {
+        switch self {
+        case .uniform:
+            return [Double](repeating: 1, count: classes.count)
+        case .balanced:
+            var counts = [Int](repeating: 0, count: classes.count)
+            for c in y { counts[c] += 1 }
+            return counts.map { $0 == 0 ? 1 : Double(y.count) / (Double(classes.count) * Double($0)) }
+        case let .perClass(w):
+            if let unknown = w.keys.sorted().first(where: { !classes.contains($0) }) {
+                throw .unsupportedInput("class_weight names \"\(unknown)\", which is not a class (classes: \(classes.joined(separator: ", ")))")
+            }
+            return classes.map { w[$0] ?? 1 }
+        }
+    }
 }

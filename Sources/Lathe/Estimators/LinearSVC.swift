@@ -15,7 +15,7 @@ public struct LinearSVC: Classifier, Equatable {
         ParameterSpec("max_iter", .int(minimum: 1), default: .int(1000), "passes over the data at most"),
         ParameterSpec("fit_intercept", .bool, default: .bool(true), "learn an intercept"),
         ParameterSpec("intercept_scaling", .double(minimum: 0, exclusive: true), default: .double(1), "value of the constant feature behind the intercept"),
-        ParameterSpec("class_weight", .choice(["none", "balanced"]), default: .string("none"), "weigh classes inversely to their frequency"),
+        ParameterSpec("class_weight", .classWeight, default: .string("none"), "none, balanced, or LABEL:WEIGHT,..."),
         ParameterSpec("random_state", .int(minimum: 0), default: .int(0), "seed of the coordinate order"),
     ]
 
@@ -25,25 +25,25 @@ public struct LinearSVC: Classifier, Equatable {
     public var maxIterations: Int
     public var fitIntercept: Bool
     public var interceptScaling: Double
-    public var balancedClassWeights: Bool
+    public var classWeight: ClassWeight
     public var randomState: Int
 
     public init(c: Double = 1, squaredHinge: Bool = true, tolerance: Double = 1e-4, maxIterations: Int = 1000,
-                fitIntercept: Bool = true, interceptScaling: Double = 1, balancedClassWeights: Bool = false, randomState: Int = 0) {
+                fitIntercept: Bool = true, interceptScaling: Double = 1, classWeight: ClassWeight = .uniform, randomState: Int = 0) {
         self.c = c
         self.squaredHinge = squaredHinge
         self.tolerance = tolerance
         self.maxIterations = maxIterations
         self.fitIntercept = fitIntercept
         self.interceptScaling = interceptScaling
-        self.balancedClassWeights = balancedClassWeights
+        self.classWeight = classWeight
         self.randomState = randomState
     }
 
     public init(parameters p: Parameters) throws(UsageError) {
         self.init(c: p.double("C"), squaredHinge: p.string("loss") == "squared_hinge", tolerance: p.double("tol"),
                   maxIterations: p.int("max_iter"), fitIntercept: p.bool("fit_intercept"),
-                  interceptScaling: p.double("intercept_scaling"), balancedClassWeights: p.string("class_weight") == "balanced",
+                  interceptScaling: p.double("intercept_scaling"), classWeight: try ClassWeight(parsing: p.string("class_weight")),
                   randomState: p.int("random_state"))
     }
 
@@ -56,16 +56,17 @@ public struct LinearSVC: Classifier, Equatable {
         try! p.set("max_iter", .int(maxIterations), specs: specs)
         try! p.set("fit_intercept", .bool(fitIntercept), specs: specs)
         try! p.set("intercept_scaling", .double(interceptScaling), specs: specs)
-        try! p.set("class_weight", .string(balancedClassWeights ? "balanced" : "none"), specs: specs)
+        try! p.set("class_weight", .string(classWeight.text), specs: specs)
         try! p.set("random_state", .int(randomState), specs: specs)
         return p
     }
 
     /// Fits one binary problem (class 1 against class 0), or one per class against the rest.
     /// - Throws: `FitError` for a single class, NaN or mismatched lengths.
-    public func fit(_ x: FeatureMatrix, _ y: [Int], classCount: Int) throws -> FittedLinearSVC {
+    public func fit(_ x: FeatureMatrix, _ y: [Int], classes: [String]) throws -> FittedLinearSVC {
+        let classCount = classes.count
         try validateClassifierInputs(x, y, classCount: classCount)
-        let weights = classWeights(y, classCount: classCount, balanced: balancedClassWeights)
+        let weights = try classWeight.weights(for: y, classes: classes)
         let problems = classCount == 2 ? [1] : Array(0..<classCount)
         let bias = fitIntercept ? interceptScaling : 0
         // One-vs-rest problems are independent: solve them on all cores, each with its own

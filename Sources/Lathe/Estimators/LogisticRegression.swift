@@ -8,58 +8,69 @@ public struct LogisticRegression: Classifier, Equatable {
     public static let name = "logreg"
     public static let parameterSpecs = [
         ParameterSpec("C", .double(minimum: 0, exclusive: true), default: .double(1), "inverse regularization strength"),
-        ParameterSpec("penalty", .choice(["l2", "none"]), default: .string("l2"), "the penalty on the weights"),
+        ParameterSpec("penalty", .choice(["l2", "l1", "none"]), default: .string("l2"), "the penalty on the weights (l1 by OWL-QN)"),
         ParameterSpec("max_iter", .int(minimum: 1), default: .int(100), "L-BFGS iterations at most"),
         ParameterSpec("tol", .double(minimum: 0, exclusive: true), default: .double(1e-4), "stop when the largest gradient component is below this"),
         ParameterSpec("fit_intercept", .bool, default: .bool(true), "learn an intercept per class"),
-        ParameterSpec("class_weight", .choice(["none", "balanced"]), default: .string("none"), "weigh classes inversely to their frequency"),
+        ParameterSpec("class_weight", .classWeight, default: .string("none"), "none, balanced, or LABEL:WEIGHT,..."),
     ]
 
+    /// How the weights are penalized (scikit-learn's `penalty`).
+    public enum Penalty: String, Sendable { case l2, l1, none }
+
     public var c: Double
-    /// nil for no penalty.
-    public var penalized: Bool
+    public var penalty: Penalty
     public var maxIterations: Int
     public var tolerance: Double
     public var fitIntercept: Bool
-    public var balancedClassWeights: Bool
+    public var classWeight: ClassWeight
 
-    public init(c: Double = 1, penalized: Bool = true, maxIterations: Int = 100, tolerance: Double = 1e-4,
-                fitIntercept: Bool = true, balancedClassWeights: Bool = false) {
+    public init(c: Double = 1, penalty: Penalty = .l2, maxIterations: Int = 100, tolerance: Double = 1e-4,
+                fitIntercept: Bool = true, classWeight: ClassWeight = .uniform) {
         self.c = c
-        self.penalized = penalized
+        self.penalty = penalty
         self.maxIterations = maxIterations
         self.tolerance = tolerance
         self.fitIntercept = fitIntercept
-        self.balancedClassWeights = balancedClassWeights
+        self.classWeight = classWeight
     }
 
     public init(parameters p: Parameters) throws(UsageError) {
-        self.init(c: p.double("C"), penalized: p.string("penalty") == "l2", maxIterations: p.int("max_iter"),
+        self.init(c: p.double("C"), penalty: Penalty(rawValue: p.string("penalty"))!, maxIterations: p.int("max_iter"),
                   tolerance: p.double("tol"), fitIntercept: p.bool("fit_intercept"),
-                  balancedClassWeights: p.string("class_weight") == "balanced")
+                  classWeight: try ClassWeight(parsing: p.string("class_weight")))
     }
 
     public var parameters: Parameters {
         var p = Parameters(defaults: Self.parameterSpecs)
         try! p.set("C", .double(c), specs: Self.parameterSpecs)
-        try! p.set("penalty", .string(penalized ? "l2" : "none"), specs: Self.parameterSpecs)
+        try! p.set("penalty", .string(penalty.rawValue), specs: Self.parameterSpecs)
         try! p.set("max_iter", .int(maxIterations), specs: Self.parameterSpecs)
         try! p.set("tol", .double(tolerance), specs: Self.parameterSpecs)
         try! p.set("fit_intercept", .bool(fitIntercept), specs: Self.parameterSpecs)
-        try! p.set("class_weight", .string(balancedClassWeights ? "balanced" : "none"), specs: Self.parameterSpecs)
+        try! p.set("class_weight", .string(classWeight.text), specs: Self.parameterSpecs)
         return p
     }
 
     /// Fits by L-BFGS from zero weights.
     /// - Throws: `FitError` for a single class, NaN, or mismatched lengths.
-    public func fit(_ x: FeatureMatrix, _ y: [Int], classCount: Int) throws -> FittedLogisticRegression {
+    public func fit(_ x: FeatureMatrix, _ y: [Int], classes: [String]) throws -> FittedLogisticRegression {
+        let classCount = classes.count
         try validateClassifierInputs(x, y, classCount: classCount)
-        let weights = classWeights(y, classCount: classCount, balanced: balancedClassWeights)
-        let objective = LogisticObjective(x: x, y: y, classCount: classCount, sampleWeights: y.map { weights[$0] },
-                                          c: penalized ? c : .infinity, fitIntercept: fitIntercept)
+        let weights = try classWeight.weights(for: y, classes: classes)
+        let sampleWeights = y.map { weights[$0] }
+        let objective = LogisticObjective(x: x, y: y, classCount: classCount, sampleWeights: sampleWeights,
+                                          c: penalty == .l2 ? c : .infinity, fitIntercept: fitIntercept)
         let k = objective.k, f = x.columnCount
-        let result = try minimizeLBFGS(objective, start: [Double](repeating: 0, count: k * (f + 1)),
+        let start = [Double](repeating: 0, count: k * (f + 1))
+        let result: MinimizationResult
+        if penalty == .l1 {
+            // ‖W‖₁ / (C·S) on the weights only, matching the smooth part's 1/S scaling.
+            result = try minimizeOWLQN(objective, start: start, l1: 1 / (c * sampleWeights.reduce(0, +)), penalizedCount: k * f,
                                        gradientTolerance: tolerance, maxIterations: maxIterations)
+        } else {
+            result = try minimizeLBFGS(objective, start: start, gradientTolerance: tolerance, maxIterations: maxIterations)
+        }
         let w = result.solution
         let coefficients = try LinearClassifierCoefficients(
             weights: try Matrix(rowCount: k, columnCount: f, elements: Array(w[0..<(k * f)])),

@@ -45,6 +45,8 @@ public struct ParameterSpec: Sendable {
         /// A document count (an integer `>= 0`) or a fraction of documents (a number with a
         /// decimal point, in [0, 1]), as scikit-learn's `min_df`/`max_df`.
         case documentFrequency
+        /// `none`, `balanced`, or per-class weights `LABEL:WEIGHT,LABEL:WEIGHT` (`ClassWeight`).
+        case classWeight
     }
 
     public var name: String
@@ -68,6 +70,7 @@ public struct ParameterSpec: Sendable {
         case let .choice(words): return "one of " + words.joined(separator: ", ")
         case let .ints(minimum): return "comma-separated integers >= \(minimum)"
         case .documentFrequency: return "a document count (integer >= 0) or a fraction in [0.0, 1.0]"
+        case .classWeight: return "none, balanced, or LABEL:WEIGHT,... with weights > 0"
         }
     }
 
@@ -94,6 +97,8 @@ public struct ParameterSpec: Sendable {
             let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { Int($0) }
             value = !parts.isEmpty && parts.allSatisfy({ $0.map { $0 >= minimum } ?? false })
                 ? .ints(parts.map { $0! }) : nil
+        case .classWeight:
+            value = (try? ClassWeight(parsing: text)).map { .string($0.text) }
         case .documentFrequency:
             if let count = Int(text) {
                 value = count >= 0 ? .int(count) : nil
@@ -112,6 +117,7 @@ public struct ParameterSpec: Sendable {
         case (.int, _): return value.integerValue.flatMap { Int(exactly: $0) }.flatMap { try? parse(String($0)) }
         case (.double, _): return value.doubleValue.flatMap { try? parse(String($0)) }
         case (.choice, .string(let s)): return try? parse(s)
+        case (.classWeight, .string(let text)): return try? parse(text)
         case (.documentFrequency, .integer(let i)): return try? parse(String(i))
         case (.documentFrequency, .number(let d)): return (0...1).contains(d) ? .double(d) : nil
         case (.ints, .array(let items)):

@@ -27,7 +27,7 @@ public struct EstimatorImplementation: Sendable {
             check: { parameters throws(UsageError) in _ = try C(parameters: parameters) },
             fit: { parameters, x, targets in
                 guard case let .classes(y, classes) = targets else { preconditionFailure("classifier given numeric targets") }
-                return .classifier(try C(parameters: parameters).fit(x, y, classCount: classes.count), classes: classes)
+                return .classifier(try C(parameters: parameters).fit(x, y, classes: classes), classes: classes)
             },
             load: { tensors, parameters, classes, location throws(InputError) in
                 guard let classes, classes.count >= 2 else {

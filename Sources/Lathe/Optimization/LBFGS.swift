@@ -41,20 +41,7 @@ func minimizeLBFGS<O: DifferentiableObjective>(
     if maxAbs(g) <= gradientTolerance { return MinimizationResult(solution: x, value: f, iterations: 0, converged: true) }
     while iterations < maxIterations {
         // Two-loop recursion: d = −H·g.
-        var d = g
-        var alpha = [Double](repeating: 0, count: s.count)
-        for k in stride(from: s.count - 1, through: 0, by: -1) {
-            alpha[k] = rho[k] * dot(s[k], d)
-            try! axpy(-alpha[k], y[k], &d)
-        }
-        if let last = s.indices.last {
-            Linalg.scale(&d, by: dot(s[last], y[last]) / dot(y[last], y[last]))
-        }
-        for k in s.indices {
-            let beta = rho[k] * dot(y[k], d)
-            try! axpy(alpha[k] - beta, s[k], &d)
-        }
-        Linalg.scale(&d, by: -1)
+        var d = twoLoopDirection(g, s: s, y: y, rho: rho)
         var slope = dot(g, d)
         if !(slope < 0) {
             // Not a descent direction (curvature information went stale): restart from −g.
@@ -158,4 +145,102 @@ private func interpolate(_ p: (Double, Double, Double), _ q: (Double, Double, Do
         if t.isFinite, t >= lo + 0.1 * width, t <= hi - 0.1 * width { return t }
     }
     return (a + b) / 2
+}
+
+/// `−H·g` by the L-BFGS two-loop recursion over the stored pairs (oldest first), with the
+/// initial scaling `sᵀy / yᵀy` of the newest pair. Vector work is BLAS.
+private func twoLoopDirection(_ g: [Double], s: [[Double]], y: [[Double]], rho: [Double]) -> [Double] {
+    var d = g
+    var alpha = [Double](repeating: 0, count: s.count)
+    for k in stride(from: s.count - 1, through: 0, by: -1) {
+        alpha[k] = rho[k] * (try! Linalg.dot(s[k], d))
+        try! axpy(-alpha[k], y[k], &d)
+    }
+    if let last = s.indices.last {
+        Linalg.scale(&d, by: (try! Linalg.dot(s[last], y[last])) / (try! Linalg.dot(y[last], y[last])))
+    }
+    for k in s.indices {
+        let beta = rho[k] * (try! Linalg.dot(y[k], d))
+        try! axpy(alpha[k] - beta, s[k], &d)
+    }
+    Linalg.scale(&d, by: -1)
+    return d
+}
+
+/// Orthant-wise limited-memory quasi-Newton (OWL-QN; Andrew & Gao, ICML 2007): minimizes
+/// `f(w) + λ·Σ_{j < penalized} |w_j|` for smooth `f`, so L1-penalized weights reach exact zeros.
+/// Stops as `minimizeLBFGS` does, on the pseudo-gradient.
+func minimizeOWLQN<O: DifferentiableObjective>(
+    _ objective: O, start: [Double], l1: Double, penalizedCount: Int,
+    gradientTolerance: Double, maxIterations: Int, memory: Int = 10
+) throws -> MinimizationResult {
+    let n = start.count
+    var x = start
+    var g = [Double](repeating: 0, count: n)
+    var smooth = try objective.evaluate(x, gradient: &g)
+    func penalty(_ w: [Double]) -> Double {
+        var t = 0.0
+        for j in 0..<penalizedCount { t += abs(w[j]) }
+        return l1 * t
+    }
+    /// The steepest-descent direction's negative: the gradient of the smooth part plus the
+    /// L1 term's one-sided derivative that points downhill (zero where neither side does).
+    func pseudoGradient(_ w: [Double], _ grad: [Double]) -> [Double] {
+        var pg = grad
+        for j in 0..<penalizedCount {
+            if w[j] > 0 { pg[j] += l1 }
+            else if w[j] < 0 { pg[j] -= l1 }
+            else if grad[j] + l1 < 0 { pg[j] = grad[j] + l1 }
+            else if grad[j] - l1 > 0 { pg[j] = grad[j] - l1 }
+            else { pg[j] = 0 }
+        }
+        return pg
+    }
+    var f = smooth + penalty(x)
+    var s: [[Double]] = [], y: [[Double]] = [], rho: [Double] = []
+    var pg = pseudoGradient(x, g)
+    var iterations = 0
+    let maxAbs = { (v: [Double]) in v.reduce(0) { Swift.max($0, abs($1)) } }
+    if maxAbs(pg) <= gradientTolerance { return MinimizationResult(solution: x, value: f, iterations: 0, converged: true) }
+    while iterations < maxIterations {
+        var d = twoLoopDirection(pg, s: s, y: y, rho: rho)
+        // Keep only components that agree with steepest descent.
+        for j in 0..<n where d[j] * pg[j] >= 0 { d[j] = 0 }
+        let orthant = (0..<n).map { j in x[j] != 0 ? (x[j] > 0 ? 1.0 : -1.0) : (pg[j] < 0 ? 1.0 : -1.0) }
+        var step = s.isEmpty ? Swift.min(1, 1 / Swift.max((try! Linalg.dot(pg, pg)).squareRoot(), 1e-300)) : 1
+        var accepted: (point: [Double], smooth: Double, gradient: [Double], value: Double)? = nil
+        for _ in 0..<40 {
+            var candidate = x
+            try! axpy(step, d, &candidate)
+            for j in 0..<penalizedCount where candidate[j] * orthant[j] < 0 { candidate[j] = 0 }
+            var grad = [Double](repeating: 0, count: n)
+            let value = try objective.evaluate(candidate, gradient: &grad)
+            let total = value + penalty(candidate)
+            var decrease = 0.0
+            for j in 0..<n { decrease += pg[j] * (candidate[j] - x[j]) }
+            if total.isFinite, total <= f + 1e-4 * decrease {
+                accepted = (candidate, value, grad, total)
+                break
+            }
+            step /= 2
+        }
+        guard let next = accepted else { break }
+        iterations += 1
+        var sNew = next.point
+        try! axpy(-1, x, &sNew)
+        var yNew = next.gradient
+        try! axpy(-1, g, &yNew)
+        let sy = try! Linalg.dot(sNew, yNew)
+        if sy > 1e-10 * (try! Linalg.dot(yNew, yNew)) {
+            if s.count == memory { s.removeFirst(); y.removeFirst(); rho.removeFirst() }
+            s.append(sNew); y.append(yNew); rho.append(1 / sy)
+        }
+        let previous = f
+        (x, smooth, g, f) = (next.point, next.smooth, next.gradient, next.value)
+        pg = pseudoGradient(x, g)
+        if maxAbs(pg) <= gradientTolerance || (previous - f) / Swift.max(abs(previous), abs(f), 1) <= 64 * Double.ulpOfOne {
+            return MinimizationResult(solution: x, value: f, iterations: iterations, converged: true)
+        }
+    }
+    return MinimizationResult(solution: x, value: f, iterations: iterations, converged: iterations < maxIterations)
 }
