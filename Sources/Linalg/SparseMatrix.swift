@@ -283,6 +283,27 @@ public struct SparseMatrix: Sendable, Equatable {
         return try! Matrix(rowCount: columnCount, columnCount: k, elements: partial)
     }
 
+    /// The transpose, in CSR form (so the CSC form of this matrix): `columnCount × rowCount`.
+    /// Products with the transpose are then row gathers, much faster than scattering.
+    public func transposed() -> SparseMatrix {
+        var counts = [Int](repeating: 0, count: columnCount + 1)
+        for c in columnIndices { counts[Int(c) + 1] += 1 }
+        for j in 0..<columnCount { counts[j + 1] += counts[j] }
+        let offsets = counts
+        var next = counts
+        var indices = [Int32](repeating: 0, count: storedCount)
+        var newValues = [Double](repeating: 0, count: storedCount)
+        for i in 0..<rowCount {
+            for p in rowOffsets[i]..<rowOffsets[i + 1] {
+                let j = Int(columnIndices[p])
+                indices[next[j]] = Int32(i)
+                newValues[next[j]] = values[p]
+                next[j] += 1
+            }
+        }
+        return SparseMatrix(unchecked: columnCount, rowCount, offsets, indices, newValues)
+    }
+
     /// The dense form.
     public func dense() -> Matrix {
         var m = Matrix(rowCount: rowCount, columnCount: columnCount)

@@ -44,4 +44,26 @@ import Testing
         #expect(throws: LinalgError.self) { try s.multiply([1, 2]) }
         #expect(throws: LinalgError.self) { try s.transposeMultiply([1]) }
     }
+
+    /// Sparse × dense products (large enough to run on several threads) and the transpose
+    /// against BLAS on the dense form.
+    @Test func matrixProductsAndTransposeMatchDense() throws {
+        var rng = SeededGenerator(seed: 5)
+        let (n, f, k) = (3000, 400, 7)
+        let sparseRows = (0..<n).map { _ in
+            (0..<f).compactMap { j -> (column: Int, value: Double)? in
+                Double.random(in: 0..<1, using: &rng) < 0.1 ? (j, Double.random(in: -1...1, using: &rng)) : nil
+            }
+        }
+        let x = try SparseMatrix(columnCount: f, rows: sparseRows)
+        let dense = x.dense()
+        let b = try Matrix(rowCount: f, columnCount: k, elements: (0..<(f * k)).map { _ in Double.random(in: -1...1, using: &rng) })
+        let r = try Matrix(rowCount: n, columnCount: k, elements: (0..<(n * k)).map { _ in Double.random(in: -1...1, using: &rng) })
+        #expect(maxAbsoluteDifference(try x.multiply(b).elements, try Matrix.gemm(dense, b).elements) < 1e-12)
+        #expect(maxAbsoluteDifference(try x.transposeMultiply(r).elements, try Matrix.gemm(dense, r, transposeA: true).elements) < 1e-12)
+        let t = x.transposed()
+        #expect(t.dense() == dense.transposed())
+        #expect(t.transposed() == x)
+        #expect(maxAbsoluteDifference(try t.multiply(r).elements, try x.transposeMultiply(r).elements) < 1e-12)
+    }
 }

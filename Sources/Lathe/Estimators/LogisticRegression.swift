@@ -73,7 +73,7 @@ public struct LogisticRegression: Classifier, Equatable {
         }
         let w = result.solution
         let coefficients = try LinearClassifierCoefficients(
-            weights: try Matrix(rowCount: k, columnCount: f, elements: Array(w[0..<(k * f)])),
+            weights: try Matrix(rowCount: f, columnCount: k, elements: Array(w[0..<(k * f)])).transposed(),
             intercepts: Array(w[(k * f)...]))
         return FittedLogisticRegression(estimator: self, classCount: classCount, coefficients: coefficients,
                                         iterations: result.iterations, converged: result.converged)
@@ -135,7 +135,8 @@ public struct FittedLogisticRegression: FittedClassifier, Equatable {
 @inline(__always) func softplus(_ z: Double) -> Double { z > 0 ? z + log1p(exp(-z)) : log1p(exp(z)) }
 
 /// The mean weighted log-loss plus `‖W‖² / (2·C·S)` (S = total sample weight), over the
-/// parameters packed as `W` (`k × features`, row-major) then the `k` intercepts.
+/// parameters packed feature-major as `W` (`features × k`, row-major, so `X·W` and the gradient
+/// `Xᵀ·R` need no transposes and every vector operation is contiguous) then the `k` intercepts.
 struct LogisticObjective: DifferentiableObjective {
     let x: FeatureMatrix
     let y: [Int]
@@ -143,26 +144,39 @@ struct LogisticObjective: DifferentiableObjective {
     let sampleWeights: [Double]
     let c: Double
     let fitIntercept: Bool
+    /// Xᵀ in CSR form for sparse X, built once: the gradient's `Xᵀ·R` becomes a row gather.
+    private let sparseTranspose: SparseMatrix?
+
+    init(x: FeatureMatrix, y: [Int], classCount: Int, sampleWeights: [Double], c: Double, fitIntercept: Bool) {
+        self.x = x
+        self.y = y
+        self.classCount = classCount
+        self.sampleWeights = sampleWeights
+        self.c = c
+        self.fitIntercept = fitIntercept
+        if case let .sparse(s) = x { sparseTranspose = s.transposed() } else { sparseTranspose = nil }
+    }
     /// Weight vectors: 1 for two classes (class 1 against class 0), else one per class.
     var k: Int { classCount == 2 ? 1 : classCount }
 
     func evaluate(_ w: [Double], gradient: inout [Double]) throws -> Double {
-        let f = x.columnCount, n = x.rowCount
-        let weights = try Matrix(rowCount: k, columnCount: f, elements: Array(w[0..<(k * f)]))
-        var z = try x.multiply(weights, transposed: true)
+        let f = x.columnCount, n = x.rowCount, k = self.k
+        let weights = try Matrix(rowCount: f, columnCount: k, elements: Array(w[0..<(k * f)]))
+        var z = try x.multiply(weights)
         let totalWeight = sampleWeights.reduce(0, +)
         var loss = 0.0
+        var interceptGradient = [Double](repeating: 0, count: k)
         // z becomes the residual (probability − indicator), weighted, in place.
         z.withUnsafeMutableBufferPointer { r in
             for i in 0..<n {
                 let s = sampleWeights[i]
+                let base = i * k
                 if k == 1 {
                     let v = r[i] + w[f]
                     let target = y[i] == 1 ? 1.0 : 0.0
                     loss += s * (softplus(v) - target * v)
                     r[i] = s * (sigmoid(v) - target)
                 } else {
-                    let base = i * k
                     var top = -Double.infinity
                     for c in 0..<k {
                         r[base + c] += w[k * f + c]
@@ -174,23 +188,23 @@ struct LogisticObjective: DifferentiableObjective {
                     loss += s * (logTotal - r[base + y[i]])
                     for c in 0..<k { r[base + c] = s * (exp(r[base + c] - logTotal) - (c == y[i] ? 1 : 0)) }
                 }
+                for c in 0..<k { interceptGradient[c] += r[base + c] }
             }
         }
-        let g = try x.transposeMultiply(z)  // f × k
+        let g = try sparseTranspose?.multiply(z) ?? x.transposeMultiply(z)  // f × k, the same layout as W
         let penalty = c.isFinite ? 1 / (c * totalWeight) : 0
-        var value = loss / totalWeight
-        for j in 0..<f {
-            for c in 0..<k {
-                let wcj = w[c * f + j]
-                gradient[c * f + j] = g[j, c] / totalWeight + penalty * wcj
-                value += 0.5 * penalty * wcj * wcj
+        var squaredNorm = 0.0
+        g.withUnsafeBufferPointer { gp in
+            w.withUnsafeBufferPointer { wp in
+                gradient.withUnsafeMutableBufferPointer { out in
+                    for e in 0..<(f * k) {
+                        out[e] = gp[e] / totalWeight + penalty * wp[e]
+                        squaredNorm += wp[e] * wp[e]
+                    }
+                }
             }
         }
-        for c in 0..<k {
-            var sum = 0.0
-            if fitIntercept { for i in 0..<n { sum += z[i, c] } }
-            gradient[k * f + c] = sum / totalWeight
-        }
-        return value
+        for c in 0..<k { gradient[k * f + c] = fitIntercept ? interceptGradient[c] / totalWeight : 0 }
+        return loss / totalWeight + 0.5 * penalty * squaredNorm
     }
 }
