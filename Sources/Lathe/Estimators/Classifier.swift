@@ -48,6 +48,18 @@ extension FittedClassifier {
     }
 }
 
+/// A fitted classifier whose decision function is linear: width, tensors and decision values
+/// come from its coefficients.
+protocol LinearFittedClassifier: FittedClassifier {
+    var coefficients: LinearClassifierCoefficients { get }
+}
+
+extension LinearFittedClassifier {
+    public var featureCount: Int { coefficients.featureCount }
+    public func tensors() -> [String: Tensor] { coefficients.tensors() }
+    public func decisionFunction(_ x: FeatureMatrix) throws -> Matrix { try coefficients.decision(x) }
+}
+
 /// Linear decision functions `X·Wᵀ + b`: one row of `W` for two classes, one per class
 /// otherwise. Stored as `coef` `[k, features]` and `intercept` `[k]`.
 public struct LinearClassifierCoefficients: Sendable, Equatable {

@@ -185,7 +185,7 @@ public struct LinearSVC: Classifier, Equatable {
 }
 
 /// A fitted linear SVM: decision values only (no probabilities, as scikit-learn's `LinearSVC`).
-public struct FittedLinearSVC: FittedClassifier, Equatable {
+public struct FittedLinearSVC: LinearFittedClassifier, Equatable {
     public let estimator: LinearSVC
     public let classCount: Int
     public let coefficients: LinearClassifierCoefficients
@@ -205,9 +205,6 @@ public struct FittedLinearSVC: FittedClassifier, Equatable {
         converged = nil
     }
 
-    public var featureCount: Int { coefficients.featureCount }
-    public func tensors() -> [String: Tensor] { coefficients.tensors() }
-    public func decisionFunction(_ x: FeatureMatrix) throws -> Matrix { try coefficients.decision(x) }
     public func probabilities(_ x: FeatureMatrix) throws -> Matrix? { nil }
 }
 

@@ -81,7 +81,7 @@ public struct LogisticRegression: Classifier, Equatable {
 }
 
 /// A fitted logistic regression.
-public struct FittedLogisticRegression: FittedClassifier, Equatable {
+public struct FittedLogisticRegression: LinearFittedClassifier, Equatable {
     public let estimator: LogisticRegression
     public let classCount: Int
     public let coefficients: LinearClassifierCoefficients
@@ -105,9 +105,6 @@ public struct FittedLogisticRegression: FittedClassifier, Equatable {
         converged = nil
     }
 
-    public var featureCount: Int { coefficients.featureCount }
-    public func tensors() -> [String: Tensor] { coefficients.tensors() }
-    public func decisionFunction(_ x: FeatureMatrix) throws -> Matrix { try coefficients.decision(x) }
 
     public func probabilities(_ x: FeatureMatrix) throws -> Matrix? {
         let z = try decisionFunction(x)

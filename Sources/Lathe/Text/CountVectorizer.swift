@@ -56,11 +56,11 @@ public struct CountVectorizer: Sendable, Equatable {
             var rowOffsets = [0]
             rowOffsets.reserveCapacity(range.count + 1)
             for d in range {
-                sink.startRow()
+                sink.row.startRow()
                 analyzer.analyze(documents[d], into: &sink, scratch: &scratch)
-                rowOffsets.append(sink.ids.count)
+                rowOffsets.append(sink.row.ids.count)
             }
-            return CountChunk(table: sink.table, rowOffsets: rowOffsets, ids: sink.ids, counts: sink.counts)
+            return CountChunk(table: sink.table, rowOffsets: rowOffsets, ids: sink.row.ids, counts: sink.row.values)
         }
 
         // One table for the corpus: chunk 0's ids stay, later chunks' ids are mapped into it.
@@ -140,11 +140,11 @@ public struct FittedCountVectorizer: Sendable, Equatable {
             var scratch = AnalyzerScratch()
             var rowOffsets = [0]
             for d in range {
-                sink.startRow()
+                sink.row.startRow()
                 analyzer.analyze(documents[d], into: &sink, scratch: &scratch)
-                rowOffsets.append(sink.ids.count)
+                rowOffsets.append(sink.row.ids.count)
             }
-            let chunk = CountChunk(table: TermTable(capacity: 1), rowOffsets: rowOffsets, ids: sink.ids, counts: sink.counts)
+            let chunk = CountChunk(table: TermTable(capacity: 1), rowOffsets: rowOffsets, ids: sink.row.ids, counts: sink.row.values)
             return assembleRows(chunk, columnOfId: nil, binary: binary)
         }
         return try concatenateRows(parts, columnCount: vocabulary.count)
@@ -159,25 +159,47 @@ struct CountChunk: Sendable {
     var counts: [Double]
 }
 
-/// Counts term occurrences per document without a per-document dictionary: `lastPosition[id]`
-/// remembers where the term was last stored, and a position at or after the row's start means
-/// it already has an entry in this document.
-struct CountingSink: TermSink {
-    var table: TermTable
-    /// With a fixed vocabulary, unknown terms are skipped instead of added.
-    let lookupOnly: Bool
+/// Sums values per column within the current row without a per-document dictionary:
+/// `lastPosition[column]` remembers where the column was last stored, and a position at or after
+/// the row's start means it already has an entry in this row.
+struct RowAccumulator {
     var ids: [Int32] = []
-    var counts: [Double] = []
+    var values: [Double] = []
     var lastPosition: [Int]
     var rowStart = 0
+
+    init(columnCount: Int) { lastPosition = [Int](repeating: -1, count: columnCount) }
+
+    mutating func startRow() { rowStart = ids.count }
+
+    /// Makes room for one more column id (for vocabularies that grow while counting).
+    mutating func addColumn() { lastPosition.append(-1) }
+
+    @inline(__always)
+    mutating func add(_ value: Double, at column: Int) {
+        let p = lastPosition[column]
+        if p >= rowStart {
+            values[p] += value
+        } else {
+            lastPosition[column] = ids.count
+            ids.append(Int32(column))
+            values.append(value)
+        }
+    }
+}
+
+/// Counts term occurrences per document, adding new terms to its table or (with
+/// `lookupOnly`, for a fitted vocabulary) skipping unknown ones.
+struct CountingSink: TermSink {
+    var table: TermTable
+    let lookupOnly: Bool
+    var row: RowAccumulator
 
     init(table: TermTable, lookupOnly: Bool, termCount: Int) {
         self.table = table
         self.lookupOnly = lookupOnly
-        self.lastPosition = [Int](repeating: -1, count: termCount)
+        row = RowAccumulator(columnCount: termCount)
     }
-
-    mutating func startRow() { rowStart = ids.count }
 
     @inline(__always)
     mutating func consume(_ term: UnsafeBufferPointer<UInt8>) {
@@ -187,16 +209,9 @@ struct CountingSink: TermSink {
             id = Int(found)
         } else {
             id = Int(table.insert(term))
-            if id == lastPosition.count { lastPosition.append(-1) }
+            if id == row.lastPosition.count { row.addColumn() }
         }
-        let p = lastPosition[id]
-        if p >= rowStart {
-            counts[p] += 1
-        } else {
-            lastPosition[id] = ids.count
-            ids.append(Int32(id))
-            counts.append(1)
-        }
+        row.add(1, at: id)
     }
 }
 

@@ -28,11 +28,11 @@ public struct HashingVectorizer: Sendable, Equatable {
             var scratch = AnalyzerScratch()
             var rowOffsets = [0]
             for d in range {
-                sink.startRow()
+                sink.row.startRow()
                 settings.analyzer.analyze(documents[d], into: &sink, scratch: &scratch)
-                rowOffsets.append(sink.ids.count)
+                rowOffsets.append(sink.row.ids.count)
             }
-            let chunk = CountChunk(table: TermTable(capacity: 1), rowOffsets: rowOffsets, ids: sink.ids, counts: sink.values)
+            let chunk = CountChunk(table: TermTable(capacity: 1), rowOffsets: rowOffsets, ids: sink.row.ids, counts: sink.row.values)
             return assembleRows(chunk, columnOfId: nil, binary: settings.binary)
         }
         var x = try concatenateRows(blocks, columnCount: featureCount)
@@ -41,35 +41,23 @@ public struct HashingVectorizer: Sendable, Equatable {
     }
 }
 
+/// Adds ±1 per term at its hashed column.
 struct HashingSink: TermSink {
     let featureCount: Int
     let alternateSign: Bool
-    var ids: [Int32] = []
-    var values: [Double] = []
-    var lastPosition: [Int]
-    var rowStart = 0
+    var row: RowAccumulator
 
     init(featureCount: Int, alternateSign: Bool) {
         self.featureCount = featureCount
         self.alternateSign = alternateSign
-        lastPosition = [Int](repeating: -1, count: featureCount)
+        row = RowAccumulator(columnCount: featureCount)
     }
-
-    mutating func startRow() { rowStart = ids.count }
 
     @inline(__always)
     mutating func consume(_ term: UnsafeBufferPointer<UInt8>) {
         let h = murmurHash3x86_32(term)
         // |Int32.min| does not exist; scikit-learn maps it as below.
         let column = h == .min ? (Int(Int32.max) - (featureCount - 1)) % featureCount : Int(h.magnitude) % featureCount
-        let value: Double = alternateSign && h < 0 ? -1 : 1
-        let p = lastPosition[column]
-        if p >= rowStart {
-            values[p] += value
-        } else {
-            lastPosition[column] = ids.count
-            ids.append(Int32(column))
-            values.append(value)
-        }
+        row.add(alternateSign && h < 0 ? -1 : 1, at: column)
     }
 }
