@@ -159,7 +159,9 @@ import Testing
         let (fitted, _) = try await PipelineSpec().fitTransform(.text(["aa bb", "bb cc"]))
         var tensors = fitted.tensors()
         for metadata in ["{}", "[{\"step\":\"pca\",\"params\":{}}]", "[{\"step\":\"tfidf\",\"params\":{\"ngram_range\":[3,1]}}]",
-                         "[{\"step\":\"tfidf\",\"params\":{\"vectorizer\":\"counts\"}}]", "[{\"step\":\"tfidf\"}]"] {
+                         "[{\"step\":\"tfidf\",\"params\":{\"vectorizer\":\"counts\"}}]", "[{\"step\":\"tfidf\"}]",
+                         "[{\"step\":\"tfidf\",\"params\":{}},{\"step\":\"tfidf\",\"params\":{}}]",
+                         "[{\"step\":\"scaler\",\"params\":{}},{\"step\":\"scaler\",\"params\":{}}]"] {
             #expect(throws: InputError.self) { try FittedPipeline(metadata: try JSONValue.parse(Data(metadata.utf8)), tensors: tensors, location: "m") }
         }
         tensors["vocabulary.offsets"] = Tensor([0, 2, 1, 6].map(Int64.init), shape: [4])

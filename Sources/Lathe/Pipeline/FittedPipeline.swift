@@ -158,7 +158,8 @@ public struct FittedPipeline: Sendable, Equatable {
                 throw InputError("pipeline step \(k) is not {\"step\": ..., \"params\": {...}}", at: location)
             }
             switch name {
-            case "tfidf", "counts", "hashing" where k == 0 && !hasText:
+            case "tfidf", "counts", "hashing":
+                guard k == 0 else { throw InputError("pipeline step \(k) (\"\(name)\"): a vectorizer must come first", at: location) }
                 textParameters = try Parameters(specs: PipelineSpec.textSpecs, json: params, location: location)
                 guard textParameters.string("vectorizer") == name else {
                     throw InputError("pipeline step \(name) has vectorizer=\(textParameters.string("vectorizer"))", at: location)
