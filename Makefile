@@ -21,7 +21,9 @@ build: deps
 
 demo: build
 	.build/release/lathe cv diabetes --model ridge
-	.build/release/lathe cv diabetes --model linreg
+	.build/release/lathe cv sms_spam --model svm
+	.build/release/lathe train sms_spam --model logreg --out .build/spam.lathe
+	printf 'WINNER!! Claim your free prize now, call 09061701461\nare we still meeting for lunch tomorrow?\n' | .build/release/lathe predict .build/spam.lathe --json
 
 test: deps
 	$(SWIFT) build --build-tests
