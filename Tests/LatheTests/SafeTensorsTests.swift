@@ -96,6 +96,35 @@ func container(header: String, data: [UInt8] = [], claimedLength: UInt64? = nil)
         }
     }
 
+    /// The same for a text classifier: vocabulary, idf, classes and pipeline metadata mutated
+    /// byte by byte; a file that still loads must predict raw text with finite probabilities.
+    @Test func everyByteMutationOfATextClassifierIsHandled() async throws {
+        let data = Dataset(name: "tiny", features: .text(["free prize call now", "lunch at noon?", "win a free phone",
+                                                         "see you at lunch", "call now to win", "noon works for me"]),
+                           targets: ["spam", "ham", "spam", "ham", "spam", "ham"], sha256: "")
+        let model = try await ModelSpec(name: "logreg", task: .classification).fit(data)
+        let original = ModelFile.container(for: model, created: Date(timeIntervalSince1970: 0)).serialized()
+        var loaded = 0, rejected = 0
+        for position in original.indices {
+            for replacement: UInt8 in [original[position] ^ 0xFF, 0x00, UInt8(ascii: "9"), UInt8(ascii: "\"")] {
+                var bytes = original
+                bytes[position] = replacement
+                do {
+                    let mutated = try ModelFile.decode(bytes, location: "mutated")
+                    let predictions = try await mutated.predict(.text(["free lunch now", ""]))
+                    #expect(predictions.count == 2)
+                    for case let .label(_, probabilities?, _) in predictions {
+                        #expect(probabilities.values.allSatisfy { $0.isFinite && $0 >= 0 && $0 <= 1 })
+                    }
+                    loaded += 1
+                } catch is InputError {
+                    rejected += 1
+                }
+            }
+        }
+        #expect(rejected > 0 && loaded > 0)
+    }
+
     @Test func modelFileMetadataIsChecked() async throws {
         let good = try SafeTensors(bytes: try await sampleModelBytes(), location: "m")
         func decodeWith(_ change: (inout SafeTensors) -> Void) -> InputError? {
