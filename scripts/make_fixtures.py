@@ -99,6 +99,7 @@ def text_fixtures():
         "",
         "   ",
         "ﬁne ﬂow ＦＵＬＬ width ℌilbert ㎏",
+        "ΟΔΟΣ ΣΟΦΙΑ Σ ΑΣ. ΚΑΛΟΣ' ΟΔΟΣ-ΣΟΦΟΣ İSTANBUL",
     ]
     configs = [
         ({}, {}),

@@ -115,6 +115,9 @@ func classificationData(_ name: String, standardize: Bool) async throws -> (Feat
         // C <= 0 is a usage error.
         #expect(throws: UsageError.self) { try ModelSpec(name: "logreg", task: .classification, assignments: [("C", "0")]) }
         #expect(throws: UsageError.self) { try ModelSpec(name: "logreg", task: .classification, assignments: [("C", "-1")]) }
+        // A C so small that 1/C overflows: an error, not a silent zero model.
+        #expect(throws: FitError.self) { try LogisticRegression(c: 1e-320).fit(x, y, classCount: 2) }
+        #expect(throws: FitError.self) { try LinearSVC(c: 1e-320).fit(x, y, classCount: 2) }
         // Too few iterations: reported, not hidden.
         #expect(try LogisticRegression(maxIterations: 1).fit(x, y, classCount: 2).converged == false)
     }

@@ -107,6 +107,23 @@ import Testing
         #expect(single.1.rowCount == 200)
     }
 
+    @Test func settingsThatWouldHangOrExhaustMemoryAreUsageErrors() async throws {
+        #expect(throws: UsageError.self) { try PipelineSpec(assignments: [("ngram_range", "1,1000000000000000")]) }
+        #expect(throws: UsageError.self) { try PipelineSpec(assignments: [("vectorizer", "hashing"), ("n_features", "4611686018427387904")]) }
+        // The largest hashing width works without memory proportional to it.
+        let x = try await HashingVectorizer(featureCount: Int(Int32.max)).transform(["a big word list", "word word"])
+        #expect(x.columnCount == Int(Int32.max) && x.rowOffsets == [0, 3, 4])
+        #expect(abs(x.values[3]) == 1)  // "word" twice, l2-normalized (sign from the hash)
+    }
+
+    @Test func scalerThatKeepsNothingPassesDataThrough() async throws {
+        let spec = try PipelineSpec(assignments: [("scaler", "standard"), ("with_mean", "false"), ("with_std", "false")])
+        let (fitted, x) = try await spec.fitTransform(.text(["aa bb", "bb cc"]))
+        #expect(x.columnCount == 3)
+        let copy = try FittedPipeline(metadata: fitted.metadata, tensors: fitted.tensors(), location: "m")
+        #expect(try await copy.transform(.text(["cc"])).columnCount == 3)
+    }
+
     @Test func murmurHashMatchesReferenceValues() {
         // scikit-learn's murmurhash3_32(key, seed=0) for these keys.
         let expected: [(String, Int32)] = [("", 0), ("a", 1_009_084_850), ("ab", -1_681_926_305), ("abc", -1_277_324_294),

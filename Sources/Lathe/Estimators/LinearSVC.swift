@@ -67,6 +67,9 @@ public struct LinearSVC: Classifier, Equatable {
         let classCount = classes.count
         try validateClassifierInputs(x, y, classCount: classCount)
         let weights = try classWeight.weights(for: y, classes: classes)
+        guard weights.allSatisfy({ (0.5 / (c * $0)).isFinite }) else {
+            throw FitError.unsupportedInput("C=\(c) is too small to compute with (the dual diagonal 1/C overflows)")
+        }
         let problems = classCount == 2 ? [1] : Array(0..<classCount)
         let bias = fitIntercept ? interceptScaling : 0
         // One-vs-rest problems are independent: solve them on all cores, each with its own

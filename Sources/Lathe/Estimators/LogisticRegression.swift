@@ -59,6 +59,9 @@ public struct LogisticRegression: Classifier, Equatable {
         try validateClassifierInputs(x, y, classCount: classCount)
         let weights = try classWeight.weights(for: y, classes: classes)
         let sampleWeights = y.map { weights[$0] }
+        guard (1 / (c * sampleWeights.reduce(0, +))).isFinite else {
+            throw FitError.unsupportedInput("C=\(c) is too small to compute with (the penalty 1/C overflows)")
+        }
         let objective = LogisticObjective(x: x, y: y, classCount: classCount, sampleWeights: sampleWeights,
                                           c: penalty == .l2 ? c : .infinity, fitIntercept: fitIntercept)
         let k = objective.k, f = x.columnCount

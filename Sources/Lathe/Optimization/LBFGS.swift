@@ -26,6 +26,7 @@ func minimizeLBFGS<O: DifferentiableObjective>(
     var x = start
     var g = [Double](repeating: 0, count: n)
     var f = try objective.evaluate(x, gradient: &g)
+    guard f.isFinite, g.allSatisfy(\.isFinite) else { throw FitError.nonFiniteModel }
     var s: [[Double]] = [], y: [[Double]] = [], rho: [Double] = []
     var iterations = 0
     func maxAbs(_ v: [Double]) -> Double {
@@ -178,6 +179,7 @@ func minimizeOWLQN<O: DifferentiableObjective>(
     var x = start
     var g = [Double](repeating: 0, count: n)
     var smooth = try objective.evaluate(x, gradient: &g)
+    guard smooth.isFinite, g.allSatisfy(\.isFinite) else { throw FitError.nonFiniteModel }
     func penalty(_ w: [Double]) -> Double {
         var t = 0.0
         for j in 0..<penalizedCount { t += abs(w[j]) }

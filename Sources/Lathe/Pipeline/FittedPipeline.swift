@@ -67,7 +67,7 @@ public enum FittedScaler: Sendable, Equatable {
     var featureCount: Int? {
         switch self {
         case let .standard(s): return s.featureCount
-        case let .minMax(s): return s.scale.count
+        case let .minMax(s): return s.scale.count as Int?
         case .normalizer: return nil
         }
     }

@@ -33,6 +33,10 @@ public struct PipelineSpec: Sendable, Equatable {
         ParameterSpec("with_std", .bool, default: .bool(true), "scale columns to unit variance (standard scaler)"),
     ]
 
+    /// Longest n-gram accepted: beyond this a term is a whole document, and the setting is more
+    /// likely a typo than a wish.
+    public static let maximumNGram = 100
+
     /// Every key a pipeline takes.
     public static var allSpecs: [ParameterSpec] { textSpecs + scalingSpecs }
 
@@ -65,8 +69,12 @@ public struct PipelineSpec: Sendable, Equatable {
     /// The text vectorizer these settings describe.
     /// - Throws: `UsageError` for an `ngram_range` that is not `MIN,MAX` with MIN ≤ MAX.
     public func vectorizer() throws(UsageError) -> TextVectorizer {
-        guard case let .ints(range) = text["ngram_range"], (1...2).contains(range.count), range[0] <= range[range.count - 1] else {
-            throw UsageError("ngram_range must be MIN,MAX with 1 <= MIN <= MAX, got \(text["ngram_range"])")
+        guard case let .ints(range) = text["ngram_range"], (1...2).contains(range.count), range[0] <= range[range.count - 1],
+              range[range.count - 1] <= Self.maximumNGram else {
+            throw UsageError("ngram_range must be MIN,MAX with 1 <= MIN <= MAX <= \(Self.maximumNGram), got \(text["ngram_range"])")
+        }
+        guard text.int("n_features") <= Int(Int32.max) else {
+            throw UsageError("n_features must be at most \(Int32.max) (column indices are 32-bit), got \(text.int("n_features"))")
         }
         let strip = text.string("strip_accents")
         let analyzer = TextAnalyzer(

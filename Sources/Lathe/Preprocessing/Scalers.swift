@@ -51,12 +51,13 @@ public struct FittedStandardScaler: Sendable, Equatable {
         self.scale = scale
     }
 
-    public var featureCount: Int { mean?.count ?? scale?.count ?? 0 }
+    /// The fitted width; nil when neither mean nor scale is kept (the scaler passes data through).
+    public var featureCount: Int? { mean?.count ?? scale?.count }
 
     /// `(x − mean) / scale` column by column.
     /// - Throws: `FitError.featureCountMismatch`, `.unsupportedInput` for sparse input with a mean.
     public func transform(_ x: FeatureMatrix) throws(FitError) -> FeatureMatrix {
-        try validatePredictInputs(x, featureCount: featureCount)
+        try validatePredictInputs(x, featureCount: featureCount ?? x.columnCount)
         switch x {
         case var .dense(m):
             if let mean { m.subtractFromColumns(mean) }

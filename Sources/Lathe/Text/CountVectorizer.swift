@@ -175,6 +175,17 @@ struct RowAccumulator {
     /// Makes room for one more column id (for vocabularies that grow while counting).
     mutating func addColumn() { lastPosition.append(-1) }
 
+    /// A row builder that only appends (column, value) pairs; `assembleRows` sums repeats.
+    struct Appending {
+        var ids: [Int32] = []
+        var values: [Double] = []
+        mutating func startRow() {}
+        @inline(__always) mutating func append(_ value: Double, at column: Int) {
+            ids.append(Int32(truncatingIfNeeded: column))
+            values.append(value)
+        }
+    }
+
     @inline(__always)
     mutating func add(_ value: Double, at column: Int) {
         let p = lastPosition[column]
@@ -237,9 +248,20 @@ func assembleRows(_ chunk: CountChunk, columnOfId: [Int32]?, binary: Bool) -> Ro
             if c >= 0 { keys.append(UInt64(UInt32(c)) << 32 | UInt64(p)) }
         }
         keys.sort()
+        let rowStart = block.columns.count
         for key in keys {
-            block.columns.append(Int32(truncatingIfNeeded: key >> 32))
-            block.values.append(binary ? 1 : chunk.counts[Int(key & 0xFFFF_FFFF)])
+            let column = Int32(truncatingIfNeeded: key >> 32)
+            let value = chunk.counts[Int(key & 0xFFFF_FFFF)]
+            // Repeated columns (hashing appends one entry per occurrence) are summed.
+            if block.columns.count > rowStart, block.columns[block.columns.count - 1] == column {
+                block.values[block.values.count - 1] += value
+            } else {
+                block.columns.append(column)
+                block.values.append(value)
+            }
+        }
+        if binary {
+            for p in rowStart..<block.values.count { block.values[p] = 1 }
         }
         block.rowOffsets.append(block.columns.count)
     }

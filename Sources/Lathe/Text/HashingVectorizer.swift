@@ -41,16 +41,16 @@ public struct HashingVectorizer: Sendable, Equatable {
     }
 }
 
-/// Adds ±1 per term at its hashed column.
+/// Records ±1 per term at its hashed column; repeated columns are summed when the row is
+/// assembled, so memory does not grow with `n_features` (up to 2³¹ − 1).
 struct HashingSink: TermSink {
     let featureCount: Int
     let alternateSign: Bool
-    var row: RowAccumulator
+    var row = RowAccumulator.Appending()
 
     init(featureCount: Int, alternateSign: Bool) {
         self.featureCount = featureCount
         self.alternateSign = alternateSign
-        row = RowAccumulator(columnCount: featureCount)
     }
 
     @inline(__always)
@@ -58,6 +58,6 @@ struct HashingSink: TermSink {
         let h = murmurHash3x86_32(term)
         // |Int32.min| does not exist; scikit-learn maps it as below.
         let column = h == .min ? (Int(Int32.max) - (featureCount - 1)) % featureCount : Int(h.magnitude) % featureCount
-        row.add(alternateSign && h < 0 ? -1 : 1, at: column)
+        row.append(alternateSign && h < 0 ? -1 : 1, at: column)
     }
 }

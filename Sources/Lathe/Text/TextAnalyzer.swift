@@ -93,7 +93,7 @@ public struct TextAnalyzer: Sendable, Equatable {
             return true
         }
         if handled == true { return }
-        var s = lowercase ? document.lowercased() : document
+        var s = lowercase ? pythonLowercased(document) : document
         if let mode = stripAccents {
             let decomposed = s.decomposedStringWithCompatibilityMapping.unicodeScalars
             var kept = String.UnicodeScalarView()
@@ -128,7 +128,8 @@ public struct TextAnalyzer: Sendable, Equatable {
         let tokenCount = scratch.tokens.count / 2
         scratch.text.withUnsafeBufferPointer { t in
             scratch.tokens.withUnsafeBufferPointer { tok in
-                for n in ngramRange where n <= tokenCount {
+                for n in ngramRange {
+                    if n > tokenCount { break }
                     if n == 1 {
                         for k in 0..<tokenCount {
                             sink.consume(UnsafeBufferPointer(rebasing: t[tok[2 * k]..<tok[2 * k + 1]]))
@@ -237,6 +238,32 @@ public struct TextAnalyzer: Sendable, Equatable {
             }
         }
     }
+}
+
+/// Python's `str.lower()`: each scalar's full lowercase mapping, except that capital sigma
+/// becomes final sigma (ς) at the end of a word: after a cased letter and not before one,
+/// case-ignorable characters skipped (Unicode's Final_Sigma condition). Swift's
+/// `lowercased()` has no context rule, so Greek words would get different terms.
+func pythonLowercased(_ text: String) -> String {
+    let scalars = Array(text.unicodeScalars)
+    var out = String.UnicodeScalarView()
+    for (i, scalar) in scalars.enumerated() {
+        guard scalar == "\u{03A3}" else {
+            out.append(contentsOf: scalar.properties.lowercaseMapping.unicodeScalars)
+            continue
+        }
+        func casedNeighbour(_ indices: some Sequence<Int>) -> Bool {
+            for j in indices {
+                let p = scalars[j].properties
+                if p.isCaseIgnorable { continue }
+                return p.isCased
+            }
+            return false
+        }
+        let final = casedNeighbour(stride(from: i - 1, through: 0, by: -1)) && !casedNeighbour((i + 1)..<scalars.count)
+        out.append(final ? "\u{03C2}" : "\u{03C3}")
+    }
+    return String(out)
 }
 
 /// The stop-word list as a lookup table over UTF-8 bytes.
