@@ -22,6 +22,8 @@ func classificationData(_ name: String, standardize: Bool) async throws -> (Feat
         var coef: [[Double]]
         var intercept: [Double]
         var probabilities: [[Double]]
+        var n_iter: Int
+        var permutation_spread: [String: Double]
         var tight_coef: [[Double]]
         var tight_intercept: [Double]
     }
@@ -57,28 +59,32 @@ func classificationData(_ name: String, standardize: Bool) async throws -> (Feat
         #expect(throws: UsageError.self) { try ClassWeight(parsing: "spam") }
     }
 
-    /// Against scikit-learn's converged optimum (`tol=1e-10`): coefficients within 1e-4
-    /// relative (to the largest), probabilities within 1e-5. scikit-learn's default `tol=1e-4`
-    /// stops up to 1% short of that optimum, so its defaults are compared on predictions.
+    /// `LogisticRegression()` with its defaults (`tol=1e-4`, `max_iter=100`): the solver takes
+    /// scikit-learn's steps, so it stops after the same number of iterations at the same iterate.
+    /// Coefficients and intercepts within 1e-4 relative (to the largest), probabilities within
+    /// 1e-5, or within 3× the spread scikit-learn itself shows when only the row order changes
+    /// where that is larger: on unscaled iris it stops at `max_iter`, and 100 iterations amplify
+    /// rounding to about 1e-3 in scikit-learn as here. Then against the converged optimum
+    /// (`tol=1e-10`) within 1e-4.
     @Test(arguments: ["breast_cancer", "iris", "wine"])
-    func coefficientsMatchScikitLearnsOptimum(_ name: String) async throws {
+    func coefficientsMatchScikitLearn(_ name: String) async throws {
         let c = try #require(try loadFixture("logistic.json", as: File.self).cases.first { $0.dataset == name })
         let (x, y, classes) = try await classificationData(name, standardize: c.standardize)
         #expect(classes == c.classes)
-        let model = try LogisticRegression(maxIterations: 10_000, tolerance: 1e-10).fit(x, y, classCount: classes.count)
-        let scale = c.tight_coef.flatMap { $0 }.map(abs).max()!
-        #expect(maxAbsoluteDifference(model.coefficients.weights.elements, c.tight_coef.flatMap { $0 }) / scale < 1e-4)
-        #expect(maxAbsoluteDifference(model.coefficients.intercepts, c.tight_intercept) / scale < 1e-4)
-        let tightProbabilities = try #require(try model.probabilities(x))
         let defaults = try LogisticRegression().fit(x, y, classCount: classes.count)
+        #expect(defaults.iterations == c.n_iter)
+        #expect(defaults.converged == (c.n_iter < 100))
+        func tolerance(_ criterion: Double, _ key: String) -> Double { max(criterion, 3 * c.permutation_spread[key]!) }
+        let scale = c.coef.flatMap { $0 }.map(abs).max()!
+        #expect(maxAbsoluteDifference(defaults.coefficients.weights.elements, c.coef.flatMap { $0 }) / scale < tolerance(1e-4, "coef"))
+        #expect(maxAbsoluteDifference(defaults.coefficients.intercepts, c.intercept) / scale < tolerance(1e-4, "intercept"))
         let p = try #require(try defaults.probabilities(x))
-        // Same predicted class as scikit-learn's default fit on every row.
-        for i in 0..<p.rowCount {
-            let expected = c.probabilities[i].indices.max { c.probabilities[i][$0] < c.probabilities[i][$1] }!
-            #expect(try defaults.predictClasses(x.rows([i])) == [expected])
-        }
-        #expect(maxAbsoluteDifference(p.elements, c.probabilities.flatMap { $0 }) < 0.02)
-        #expect(tightProbabilities.rowCount == p.rowCount)
+        #expect(maxAbsoluteDifference(p.elements, c.probabilities.flatMap { $0 }) < tolerance(1e-5, "probabilities"))
+
+        let tight = try LogisticRegression(maxIterations: 10_000, tolerance: 1e-10).fit(x, y, classCount: classes.count)
+        let tightScale = c.tight_coef.flatMap { $0 }.map(abs).max()!
+        #expect(maxAbsoluteDifference(tight.coefficients.weights.elements, c.tight_coef.flatMap { $0 }) / tightScale < 1e-4)
+        #expect(maxAbsoluteDifference(tight.coefficients.intercepts, c.tight_intercept) / tightScale < 1e-4)
     }
 
     @Test func tightProbabilitiesMatchWithinTolerance() async throws {

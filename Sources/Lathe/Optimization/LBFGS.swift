@@ -15,10 +15,14 @@ struct MinimizationResult {
     var converged: Bool
 }
 
-/// Limited-memory BFGS (Nocedal & Wright, "Numerical Optimization", algorithms 7.4 and 3.5–3.6)
-/// with a strong-Wolfe line search. Stops when the largest gradient component is at most
-/// `gradientTolerance` or the relative decrease of the value falls to `64 ε` (SciPy's
-/// L-BFGS-B tests, which scikit-learn's `lbfgs` solver uses), or after `maxIterations`.
+/// Limited-memory BFGS as SciPy's L-BFGS-B runs it on an unbounded problem (Byrd, Lu, Nocedal
+/// & Zhu 1995; Nocedal & Wright, algorithm 7.4), so that scikit-learn's `lbfgs` solver and this
+/// one take the same steps and stop at the same iterate: the first step has length 1 along −g,
+/// later steps start from 1, Moré–Thuente's line search (`ftol` 1e-3, `gtol` 0.9, `xtol` 0.1, at
+/// most 50 evaluations), a pair is skipped when `sᵀy ≤ ε·(−gᵀs)`, and a failed line search
+/// restarts from steepest descent once. Stops when the largest gradient component is at most
+/// `gradientTolerance` or the relative decrease of the value falls to `64 ε` (scikit-learn's
+/// setting), or after `maxIterations`.
 func minimizeLBFGS<O: DifferentiableObjective>(
     _ objective: O, start: [Double], gradientTolerance: Double, maxIterations: Int, memory: Int = 10
 ) throws -> MinimizationResult {
@@ -41,19 +45,18 @@ func minimizeLBFGS<O: DifferentiableObjective>(
     func dot(_ a: [Double], _ b: [Double]) -> Double { try! Linalg.dot(a, b) }
     if maxAbs(g) <= gradientTolerance { return MinimizationResult(solution: x, value: f, iterations: 0, converged: true) }
     while iterations < maxIterations {
-        // Two-loop recursion: d = −H·g.
-        var d = twoLoopDirection(g, s: s, y: y, rho: rho)
-        var slope = dot(g, d)
-        if !(slope < 0) {
-            // Not a descent direction (curvature information went stale): restart from −g.
+        // Two-loop recursion: d = −H·g (−g with no pairs).
+        let d = twoLoopDirection(g, s: s, y: y, rho: rho)
+        let slope = dot(g, d)
+        let initial = iterations == 0 ? 1 / dot(d, d).squareRoot() : 1
+        guard slope < 0, initial.isFinite,
+              let step = try moreThuenteStep(objective, x: x, f: f, slope: slope, direction: d, initial: initial)
+        else {
+            // Stale curvature pairs can spoil the direction: start again from steepest descent,
+            // as L-BFGS-B does; without pairs there is nowhere left to go.
+            if s.isEmpty { break }
             s.removeAll(); y.removeAll(); rho.removeAll()
-            d = g
-            Linalg.scale(&d, by: -1)
-            slope = dot(g, d)
-        }
-        let initial = s.isEmpty ? Swift.min(1, 1 / Swift.max(dot(g, g).squareRoot(), 1e-300)) : 1
-        guard let step = try strongWolfeStep(objective, x: x, f: f, g: g, direction: d, slope: slope, initial: initial) else {
-            break  // no acceptable step: as converged as rounding allows
+            continue
         }
         iterations += 1
         let previous = f
@@ -61,21 +64,21 @@ func minimizeLBFGS<O: DifferentiableObjective>(
         Linalg.scale(&sNew, by: step.alpha)
         var yNew = step.gradient
         try! axpy(-1, g, &yNew)
+        let previousSlope = slope
         x = step.point
         f = step.value
         g = step.gradient
-        let sy = dot(sNew, yNew)
-        if sy > 1e-10 * dot(yNew, yNew) {
-            if s.count == memory { s.removeFirst(); y.removeFirst(); rho.removeFirst() }
-            s.append(sNew); y.append(yNew); rho.append(1 / sy)
-        }
         if maxAbs(g) <= gradientTolerance { return MinimizationResult(solution: x, value: f, iterations: iterations, converged: true) }
         if (previous - f) / Swift.max(abs(previous), abs(f), 1) <= 64 * Double.ulpOfOne {
             return MinimizationResult(solution: x, value: f, iterations: iterations, converged: true)
         }
+        let sy = dot(sNew, yNew)
+        if sy > Double.ulpOfOne * -previousSlope * step.alpha {
+            if s.count == memory { s.removeFirst(); y.removeFirst(); rho.removeFirst() }
+            s.append(sNew); y.append(yNew); rho.append(1 / sy)
+        }
     }
-    let converged = maxAbs(g) <= gradientTolerance || iterations < maxIterations
-    return MinimizationResult(solution: x, value: f, iterations: iterations, converged: converged)
+    return MinimizationResult(solution: x, value: f, iterations: iterations, converged: maxAbs(g) <= gradientTolerance)
 }
 
 private struct Step {
@@ -85,67 +88,145 @@ private struct Step {
     var gradient: [Double]
 }
 
-/// A step length satisfying the strong Wolfe conditions (c₁ = 1e-4, c₂ = 0.9), by bracketing
-/// and cubic-interpolation zoom; nil when none is found in 40 evaluations.
-private func strongWolfeStep<O: DifferentiableObjective>(
-    _ objective: O, x: [Double], f: Double, g: [Double], direction d: [Double], slope: Double, initial: Double
+/// A step along `direction` found by Moré & Thuente's line search ("Line search algorithms with
+/// guaranteed sufficient decrease", ACM TOMS 20(3), 1994, as in MINPACK-2), which L-BFGS-B uses:
+/// sufficient decrease `ftol` = 1e-3 and curvature `gtol` = 0.9, safeguarded cubic and quadratic
+/// steps, at most 50 evaluations. A step where the interval can shrink no further is accepted,
+/// as L-BFGS-B does; nil when the evaluations run out.
+private func moreThuenteStep<O: DifferentiableObjective>(
+    _ objective: O, x: [Double], f finit: Double, slope ginit: Double, direction d: [Double], initial: Double
 ) throws -> Step? {
-    let (c1, c2) = (1e-4, 0.9)
-    var evaluations = 0
-    func at(_ a: Double) throws -> (Step, Double) {
-        evaluations += 1
-        var p = x
-        try! axpy(a, d, &p)
-        var grad = [Double](repeating: 0, count: x.count)
-        let v = try objective.evaluate(p, gradient: &grad)
-        let dg = try! Linalg.dot(grad, d)
-        return (Step(alpha: a, point: p, value: v, gradient: grad), dg)
-    }
-    func zoom(_ lo0: (Double, Double, Double), _ hi0: (Double, Double, Double)) throws -> Step? {
-        var lo = lo0, hi = hi0  // (step, value, slope)
-        while evaluations < 40 {
-            let a = interpolate(lo, hi)
-            let (step, dg) = try at(a)
-            if !step.value.isFinite || step.value > f + c1 * a * slope || step.value >= lo.1 {
-                hi = (a, step.value, dg)
-            } else {
-                if abs(dg) <= -c2 * slope { return step }
-                if dg * (hi.0 - lo.0) >= 0 { hi = lo }
-                lo = (a, step.value, dg)
-            }
-            if abs(hi.0 - lo.0) <= 1e-16 * Swift.max(1, abs(lo.0)) { break }
+    let ftol = 1e-3, gtol = 0.9, xtol = 0.1, stpmax = 1e10
+    let gtest = ftol * ginit
+    var bracketed = false, firstStage = true
+    // The best step so far (x) and the other end of the interval (y), with values and slopes.
+    var stx = 0.0, fx = finit, gx = ginit
+    var sty = 0.0, fy = finit, gy = ginit
+    var width = stpmax, width1 = 2 * stpmax
+    var stp = initial
+    var stmin = 0.0, stmax = initial * 5
+    for _ in 0..<50 {
+        var point = x
+        try! axpy(stp, d, &point)
+        var gradient = [Double](repeating: 0, count: x.count)
+        let value = try objective.evaluate(point, gradient: &gradient)
+        let g = try! Linalg.dot(gradient, d)
+        guard value.isFinite, g.isFinite else {
+            // Overflow far along the line: pull back towards the best step.
+            bracketed = true
+            stmax = stp
+            stp = stx + 0.1 * (stp - stx)
+            continue
         }
-        return lo.0 > 0 && lo.1 < f ? try at(lo.0).0 : nil
-    }
-    var previous = (0.0, f, slope)
-    var a = initial
-    while evaluations < 40 {
-        let (step, dg) = try at(a)
-        if !step.value.isFinite || step.value > f + c1 * a * slope || (evaluations > 1 && step.value >= previous.1) {
-            return try zoom(previous, (a, step.value.isFinite ? step.value : .greatestFiniteMagnitude, dg))
+        let ftest = finit + stp * gtest
+        if firstStage, value <= ftest, g >= 0 { firstStage = false }
+        let stuck = (bracketed && (stp <= stmin || stp >= stmax || stmax - stmin <= xtol * stmax))
+            || (stp == stpmax && value <= ftest && g <= gtest)
+        if stuck || (value <= ftest && abs(g) <= gtol * -ginit) {
+            return Step(alpha: stp, point: point, value: value, gradient: gradient)
         }
-        if abs(dg) <= -c2 * slope { return step }
-        if dg >= 0 { return try zoom((a, step.value, dg), previous) }
-        previous = (a, step.value, dg)
-        a *= 2
+        if firstStage, value <= fx, value > ftest {
+            // A lower value without sufficient decrease: step on the modified function
+            // ψ(α) = f(α) − f(0) − ftol·α·f'(0), whose minimizers the first stage looks for.
+            var (mx, my, mp) = ((stx, fx - stx * gtest, gx - gtest), (sty, fy - sty * gtest, gy - gtest),
+                                (stp, value - stp * gtest, g - gtest))
+            stp = safeguardedStep(&mx, &my, mp, bracketed: &bracketed, lower: stmin, upper: stmax)
+            (stx, fx, gx) = (mx.0, mx.1 + mx.0 * gtest, mx.2 + gtest)
+            (sty, fy, gy) = (my.0, my.1 + my.0 * gtest, my.2 + gtest)
+        } else {
+            var (px, py) = ((stx, fx, gx), (sty, fy, gy))
+            stp = safeguardedStep(&px, &py, (stp, value, g), bracketed: &bracketed, lower: stmin, upper: stmax)
+            (stx, fx, gx) = px
+            (sty, fy, gy) = py
+        }
+        if bracketed {
+            // Bisect when the interval has not shrunk enough over two steps.
+            if abs(sty - stx) >= 0.66 * width1 { stp = stx + 0.5 * (sty - stx) }
+            width1 = width
+            width = abs(sty - stx)
+            stmin = Swift.min(stx, sty)
+            stmax = Swift.max(stx, sty)
+        } else {
+            stmin = stp + 1.1 * (stp - stx)
+            stmax = stp + 4 * (stp - stx)
+        }
+        stp = Swift.min(Swift.max(stp, 0), stpmax)
+        if bracketed && (stp <= stmin || stp >= stmax || stmax - stmin <= xtol * stmax) { stp = stx }
     }
     return nil
 }
 
-/// The minimizer of the cubic through two (step, value, slope) points, kept well inside the
-/// interval; the midpoint when the cubic is unusable.
-private func interpolate(_ p: (Double, Double, Double), _ q: (Double, Double, Double)) -> Double {
-    let (a, fa, ga) = p
-    let (b, fb, gb) = q
-    let lo = Swift.min(a, b), hi = Swift.max(a, b), width = hi - lo
-    let d1 = ga + gb - 3 * (fa - fb) / (a - b)
-    let disc = d1 * d1 - ga * gb
-    if disc >= 0, fb.isFinite, gb.isFinite {
-        let d2 = (b > a ? 1.0 : -1.0) * disc.squareRoot()
-        let t = b - (b - a) * ((gb + d2 - d1) / (gb - ga + 2 * d2))
-        if t.isFinite, t >= lo + 0.1 * width, t <= hi - 0.1 * width { return t }
+/// One safeguarded step of Moré–Thuente (MINPACK-2's `dcstep`): from the best point `a`, the
+/// interval's other end `b` and the trial `t` (each step, value, slope), the next trial step,
+/// updating `a`, `b` and whether a minimizer is bracketed. The four cases are the paper's.
+private func safeguardedStep(
+    _ a: inout (Double, Double, Double), _ b: inout (Double, Double, Double), _ t: (Double, Double, Double),
+    bracketed: inout Bool, lower: Double, upper: Double
+) -> Double {
+    let (stx, fx, dx) = a, (sty, fy, dy) = b, (stp, fp, dp) = t
+    let sameSign = dp * (dx / abs(dx)) >= 0
+    /// The cubic's minimizer from `(s1, f1, d1)` towards `(s2, f2, d2)`, for the cases where it
+    /// exists; `clampRoot` guards the square root when the cubic may have no minimizer.
+    func cubic(_ s1: Double, _ f1: Double, _ d1: Double, _ s2: Double, _ f2: Double, _ d2: Double, clampRoot: Bool) -> (gamma: Double, theta: Double) {
+        let theta = 3 * (f1 - f2) / (s2 - s1) + d1 + d2
+        let scale = Swift.max(abs(theta), abs(d1), abs(d2))
+        var radicand = (theta / scale) * (theta / scale) - (d1 / scale) * (d2 / scale)
+        if clampRoot { radicand = Swift.max(0, radicand) }
+        return (scale * radicand.squareRoot(), theta)
     }
-    return (a + b) / 2
+    var next: Double
+    if fp > fx {
+        // Case 1: a higher value; the minimizer is bracketed. Take the cubic step if it is closer
+        // to the best point, else the average of the cubic and quadratic steps.
+        var (gamma, theta) = cubic(stx, fx, dx, stp, fp, dp, clampRoot: false)
+        if stp < stx { gamma = -gamma }
+        let p = (gamma - dx) + theta, q = ((gamma - dx) + gamma) + dp
+        let stpc = stx + (p / q) * (stp - stx)
+        let stpq = stx + ((dx / ((fx - fp) / (stp - stx) + dx)) / 2) * (stp - stx)
+        next = abs(stpc - stx) < abs(stpq - stx) ? stpc : stpc + (stpq - stpc) / 2
+        bracketed = true
+    } else if !sameSign {
+        // Case 2: slopes of opposite sign; bracketed. The step farther from the trial.
+        var (gamma, theta) = cubic(stx, fx, dx, stp, fp, dp, clampRoot: false)
+        if stp > stx { gamma = -gamma }
+        let p = (gamma - dp) + theta, q = ((gamma - dp) + gamma) + dx
+        let stpc = stp + (p / q) * (stx - stp)
+        let stpq = stp + (dp / (dp - dx)) * (stx - stp)
+        next = abs(stpc - stp) > abs(stpq - stp) ? stpc : stpq
+        bracketed = true
+    } else if abs(dp) < abs(dx) {
+        // Case 3: same sign, the slope shrinking in magnitude. The cubic step only if the cubic
+        // tends to infinity in the step's direction or its minimum lies beyond the trial.
+        var (gamma, theta) = cubic(stx, fx, dx, stp, fp, dp, clampRoot: true)
+        if stp > stx { gamma = -gamma }
+        let p = (gamma - dp) + theta, q = (gamma + (dx - dp)) + gamma
+        let r = p / q
+        let stpc = r < 0 && gamma != 0 ? stp + r * (stx - stp) : (stp > stx ? upper : lower)
+        let stpq = stp + (dp / (dp - dx)) * (stx - stp)
+        if bracketed {
+            next = abs(stpc - stp) < abs(stpq - stp) ? stpc : stpq
+            next = stp > stx ? Swift.min(stp + 0.66 * (sty - stp), next) : Swift.max(stp + 0.66 * (sty - stp), next)
+        } else {
+            next = abs(stpc - stp) > abs(stpq - stp) ? stpc : stpq
+            next = Swift.max(lower, Swift.min(upper, next))
+        }
+    } else if bracketed {
+        // Case 4: same sign, the slope not shrinking; the cubic through the trial and the
+        // interval's other end.
+        var (gamma, theta) = cubic(stp, fp, dp, sty, fy, dy, clampRoot: false)
+        if stp > sty { gamma = -gamma }
+        let p = (gamma - dp) + theta, q = ((gamma - dp) + gamma) + dy
+        next = stp + (p / q) * (sty - stp)
+    } else {
+        next = stp > stx ? upper : lower
+    }
+    if fp > fx {
+        b = t
+    } else {
+        if !sameSign { b = a }
+        a = t
+    }
+    return next
 }
 
 /// `−H·g` by the L-BFGS two-loop recursion over the stored pairs (oldest first), with the
