@@ -150,8 +150,8 @@ def suite_classify():
     train, test = "20news/20news-bydate-train.jsonl.gz", "20news/20news-bydate-test.jsonl.gz"
     out = ["Linear classifiers on 20 Newsgroups TF-IDF (fit on the 11,314 training documents, accuracy on the 7,532 "
            "test documents; one fit each, vectorizing not timed):", "",
-           "| model | scikit-learn fit (s) | Lathe fit (s) | Lathe / sklearn | sklearn accuracy | Lathe accuracy |",
-           "|---|---|---|---|---|---|"]
+           "| model | scikit-learn fit (s) | Lathe fit (s) | Lathe / sklearn | sklearn accuracy | Lathe accuracy | iterations (sklearn / Lathe) |",
+           "|---|---|---|---|---|---|---|"]
     models = [("svm", "LinearSVC()", []), ("logreg", "LogisticRegression(max_iter=1000)", ["max_iter=1000"])]
     for model, label, settings in models:
         sk = json.loads(subprocess.run([sys.executable, __file__, "--worker", "classify", train, test, model],
@@ -160,7 +160,8 @@ def suite_classify():
                                         os.path.join(ROOT, "datasets", test), model, *settings],
                                        check=True, capture_output=True, text=True, cwd=ROOT).stdout.splitlines()[-1])
         out.append(f"| {model} vs {label} | {sk['seconds']:.2f} | {la['seconds']:.2f} | {la['seconds'] / sk['seconds']:.2f}× "
-                   f"| {sk['accuracy']:.4f} | {la['accuracy']:.4f} |")
+                   f"| {sk['accuracy']:.4f} | {la['accuracy']:.4f} | "
+                   + (f"{sk['n_iter']} / {la['n_iter']} |" if la.get("n_iter") is not None else "– |"))
     return out
 
 

@@ -105,7 +105,8 @@ do {
         let predicted = try model.predictClasses(.sparse(xTest))
         let correct = zip(predicted, test.targets).filter { classes[$0] == $1 }.count
         report(["name": .string("\(rest[2]) fit"), "seconds": .number(fitSeconds),
-                "accuracy": .number(Double(correct) / Double(predicted.count)), "converged": model.converged.map { .bool($0) } ?? .null])
+                "accuracy": .number(Double(correct) / Double(predicted.count)), "converged": model.converged.map { .bool($0) } ?? .null,
+                "n_iter": (model as? FittedLogisticRegression).map { .integer(Int64($0.iterations)) } ?? .null])
     case "gemm":
         // gemm N REPEATS: the BLAS ceiling the linear fits are measured against.
         guard rest.count == 2, let n = Int(rest[0]), let repeats = Int(rest[1]) else { fail("usage: lathe-bench gemm N REPEATS") }

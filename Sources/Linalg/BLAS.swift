@@ -1,15 +1,54 @@
 import CLapack
+import Synchronization
 
-/// Process-wide settings of the BLAS library (OpenBLAS).
+/// Process-wide settings of the BLAS library (OpenBLAS) and of Linalg's own parallel kernels.
 public enum BLAS {
-    /// Sets how many threads OpenBLAS uses for each call. The setting is process-global, so
-    /// code that runs several BLAS-heavy tasks at once sets it to 1 to avoid oversubscription.
+    /// The thread budget of Linalg's own kernels (sparse products), kept apart from OpenBLAS's
+    /// so that `withSerialCalls` can quiet OpenBLAS alone.
+    /// Starts at OpenBLAS's own count, as set by `OPENBLAS_NUM_THREADS` or the core count, read
+    /// outside any serial scope (this is initialized lazily, possibly inside one).
+    private static let kernelThreads = Atomic<Int>(serialScopes.withLock { scopes in
+        Int(scopes.depth > 0 ? scopes.saved : openblas_get_num_threads())
+    })
+    /// Depth of nested `withSerialCalls` scopes and the OpenBLAS thread count they replaced.
+    private static let serialScopes = Mutex<(depth: Int, saved: Int32)>((0, 1))
+
+    /// Sets how many threads OpenBLAS and Linalg's sparse kernels use for each call. The setting
+    /// is process-global, so code that runs several BLAS-heavy tasks at once sets it to 1 to
+    /// avoid oversubscription.
     public static func setThreadCount(_ count: Int) {
-        openblas_set_num_threads(Int32(clamping: max(1, count)))
+        let count = max(1, count)
+        openblas_set_num_threads(Int32(clamping: count))
+        kernelThreads.store(count, ordering: .relaxed)
     }
 
     /// The number of threads OpenBLAS currently uses.
     public static var threadCount: Int { Int(openblas_get_num_threads()) }
+
+    /// The number of threads Linalg's own kernels may use.
+    public static var kernelThreadCount: Int { kernelThreads.load(ordering: .relaxed) }
+
+    /// Runs `body` with OpenBLAS on the calling thread only, while Linalg's sparse kernels keep
+    /// their budget. For long runs of memory-bound vector operations between parallel sparse
+    /// products (an L-BFGS fit): each threaded OpenBLAS call leaves its workers spinning for a
+    /// while, taking the cores the sparse kernels then need, and gains nothing on vectors
+    /// that memory bandwidth limits anyway.
+    public static func withSerialCalls<R>(_ body: () throws -> R) rethrows -> R {
+        serialScopes.withLock { scopes in
+            if scopes.depth == 0 {
+                scopes.saved = openblas_get_num_threads()
+                openblas_set_num_threads(1)
+            }
+            scopes.depth += 1
+        }
+        defer {
+            serialScopes.withLock { scopes in
+                scopes.depth -= 1
+                if scopes.depth == 0 { openblas_set_num_threads(scopes.saved) }
+            }
+        }
+        return try body()
+    }
 }
 
 /// Dot product `xᵀy` (`cblas_ddot`).
@@ -94,6 +133,50 @@ extension Matrix {
             }
         }
         return y
+    }
+
+    /// `A[0..<rows]·Vᵀ`: the inner products of this matrix's first `rows` rows with every row of
+    /// `v`, as a `rows × v.rowCount` matrix, one `cblas_dgemv` per row of `v`: meant for a block
+    /// of long stored vectors meeting a few new ones, where a `gemm` would spend its time packing.
+    /// - Throws: `LinalgError.shapeMismatch` when `rows` exceeds `rowCount` or the widths differ.
+    public func leadingRows(_ rows: Int, timesTransposeOf v: Matrix) throws(LinalgError) -> Matrix {
+        guard (0...rowCount).contains(rows), v.columnCount == columnCount else {
+            throw .shapeMismatch(operation: "leadingRows(_:timesTransposeOf:)", left: [rows, columnCount], right: v.shape)
+        }
+        var c = Matrix(rowCount: rows, columnCount: v.rowCount)
+        guard rows > 0, v.rowCount > 0, columnCount > 0 else { return c }
+        let (m, n, probes) = (try lapackInt(rows, "gemv"), try lapackInt(columnCount, "gemv"), try lapackInt(v.rowCount, "gemv"))
+        withUnsafeBufferPointer { ap in
+            v.withUnsafeBufferPointer { vp in
+                c.withUnsafeMutableBufferPointer { cp in
+                    for probe in 0..<v.rowCount {
+                        // Column `probe` of the row-major result: stride `probes`.
+                        cblas_dgemv(CblasRowMajor, CblasNoTrans, m, n, 1, ap.baseAddress, n,
+                                    vp.baseAddress! + probe * columnCount, 1, 0, cp.baseAddress! + probe, probes)
+                    }
+                }
+            }
+        }
+        return c
+    }
+
+    /// `y ← y + α·A[0..<rows]ᵀ·c`: adds the combination of the first `rows` rows with weights `c`
+    /// (`cblas_dgemv`).
+    /// - Throws: `LinalgError.shapeMismatch` when `c` does not have `rows` entries, `rows` exceeds
+    ///   `rowCount`, or `y` is not `columnCount` long.
+    public func addLeadingRows(_ rows: Int, weightedBy c: [Double], alpha: Double = 1, to y: inout [Double]) throws(LinalgError) {
+        guard (0...rowCount).contains(rows), c.count == rows, y.count == columnCount else {
+            throw .shapeMismatch(operation: "addLeadingRows(_:weightedBy:to:)", left: [rows, columnCount], right: [c.count, y.count])
+        }
+        guard rows > 0, columnCount > 0 else { return }
+        let (m, n) = (try lapackInt(rows, "gemv"), try lapackInt(columnCount, "gemv"))
+        withUnsafeBufferPointer { ap in
+            c.withUnsafeBufferPointer { cp in
+                y.withUnsafeMutableBufferPointer { yp in
+                    cblas_dgemv(CblasRowMajor, CblasTrans, m, n, alpha, ap.baseAddress, n, cp.baseAddress, 1, 1, yp.baseAddress, 1)
+                }
+            }
+        }
     }
 
     /// The Gram matrix `AᵀA` (`columnCount × columnCount`), or `AAᵀ` with `outer`, by `cblas_dsyrk`

@@ -63,6 +63,12 @@ public struct Matrix: Sendable, Equatable {
         set { elements[row * columnCount + column] = newValue }
     }
 
+    /// Overwrites row `i` with `values` (`columnCount` of them).
+    public mutating func setRow(_ i: Int, _ values: [Double]) {
+        precondition(values.count == columnCount && (0..<rowCount).contains(i), "setRow: bad row or length")
+        elements.replaceSubrange((i * columnCount)..<((i + 1) * columnCount), with: values)
+    }
+
     /// A copy of row `i`.
     public func row(_ i: Int) -> [Double] {
         Array(elements[(i * columnCount)..<((i + 1) * columnCount)])

@@ -204,7 +204,7 @@ public struct SparseMatrix: Sendable, Equatable {
     }
 
     /// `X·B` for a dense `B` (`columnCount × k`): a dense `rowCount × k` result. Rows are
-    /// split across up to `BLAS.threadCount` threads, as a BLAS kernel would.
+    /// split across up to `BLAS.kernelThreadCount` threads, as a BLAS kernel would.
     /// - Throws: `LinalgError.shapeMismatch` when `B` has the wrong number of rows.
     public func multiply(_ b: Matrix) throws(LinalgError) -> Matrix {
         guard b.rowCount == columnCount else {
@@ -321,10 +321,10 @@ public struct SparseMatrix: Sendable, Equatable {
 }
 
 /// How many threads a sparse kernel uses for `work` multiply-adds: one below about a million
-/// (thread start-up would cost more), else up to OpenBLAS's thread count, so a caller that
+/// (thread start-up would cost more), else up to `BLAS.kernelThreadCount`, so a caller that
 /// limits BLAS threads (parallel folds) limits these too.
 func kernelBlocks(work: Int) -> Int {
-    work < 1_000_000 ? 1 : max(1, min(BLAS.threadCount, 16))
+    work < 1_000_000 ? 1 : max(1, min(BLAS.kernelThreadCount, 16))
 }
 
 /// The raw pointers of one kernel call, handed to its worker threads. Sound because every

@@ -27,6 +27,35 @@ import Testing
         #expect(throws: LinalgError.self) { try a.gemv([1, 1]) }
     }
 
+    @Test func leadingRowProductsAndCombinations() throws {
+        var a = Matrix(rowCount: 3, columnCount: 4)
+        a.setRow(0, [1, 2, 3, 4])
+        a.setRow(1, [0, 1, 0, -1])
+        a.setRow(2, [9, 9, 9, 9])  // beyond the two leading rows: never read
+        let v = try Matrix(rows: [[1, 1, 1, 1], [2, 0, 0, 1]])
+        let products = try a.leadingRows(2, timesTransposeOf: v)
+        #expect(products == (try Matrix(rows: [[10, 6], [0, -1]])))
+        var y = [1.0, 1, 1, 1]
+        try a.addLeadingRows(2, weightedBy: [2, -1], alpha: 0.5, to: &y)
+        #expect(y == [2, 2.5, 4, 5.5])
+        #expect(throws: LinalgError.self) { try a.leadingRows(4, timesTransposeOf: v) }
+        #expect(throws: LinalgError.self) { try a.addLeadingRows(2, weightedBy: [1], to: &y) }
+        #expect(try a.leadingRows(0, timesTransposeOf: v).rowCount == 0)
+    }
+
+    /// Vector work on the calling thread only, then the previous setting back, nested or not.
+    @Test func serialCallsRestoreTheThreadCount() {
+        let before = BLAS.threadCount
+        let kernels = BLAS.kernelThreadCount
+        BLAS.withSerialCalls {
+            #expect(BLAS.threadCount == 1)
+            BLAS.withSerialCalls { #expect(BLAS.threadCount == 1) }
+            #expect(BLAS.threadCount == 1)
+            #expect(BLAS.kernelThreadCount == kernels)
+        }
+        #expect(BLAS.threadCount == before)
+    }
+
     @Test func gramEqualsExplicitProducts() throws {
         var rng = SeededGenerator(seed: 7)
         let m = try Matrix(rowCount: 13, columnCount: 5, elements: (0..<65).map { _ in Double.random(in: -1...1, using: &rng) })

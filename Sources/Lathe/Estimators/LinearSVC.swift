@@ -75,7 +75,7 @@ public struct LinearSVC: Classifier, Equatable {
         // One-vs-rest problems are independent: solve them on all cores, each with its own
         // seeded coordinate order, so the result does not depend on the thread count.
         let solutions = ResultSlots<DualSolution>(count: problems.count)
-        let threads = min(problems.count, BLAS.threadCount)
+        let threads = min(problems.count, BLAS.kernelThreadCount)
         DispatchQueue.concurrentPerform(iterations: threads) { t in
             for k in stride(from: t, to: problems.count, by: threads) {
                 let positive = problems[k]

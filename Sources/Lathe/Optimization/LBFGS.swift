@@ -23,15 +23,25 @@ struct MinimizationResult {
 /// restarts from steepest descent once. Stops when the largest gradient component is at most
 /// `gradientTolerance` or the relative decrease of the value falls to `64 ε` (scikit-learn's
 /// setting), or after `maxIterations`.
+/// Vector operations run on OpenBLAS's calling thread only (`BLAS.withSerialCalls`), leaving the
+/// cores to the objective's parallel products.
 func minimizeLBFGS<O: DifferentiableObjective>(
     _ objective: O, start: [Double], gradientTolerance: Double, maxIterations: Int, memory: Int = 10
+) throws -> MinimizationResult {
+    try BLAS.withSerialCalls {
+        try lbfgs(objective, start: start, gradientTolerance: gradientTolerance, maxIterations: maxIterations, memory: memory)
+    }
+}
+
+private func lbfgs<O: DifferentiableObjective>(
+    _ objective: O, start: [Double], gradientTolerance: Double, maxIterations: Int, memory: Int
 ) throws -> MinimizationResult {
     let n = start.count
     var x = start
     var g = [Double](repeating: 0, count: n)
     var f = try objective.evaluate(x, gradient: &g)
     guard f.isFinite, g.allSatisfy(\.isFinite) else { throw FitError.nonFiniteModel }
-    var s: [[Double]] = [], y: [[Double]] = [], rho: [Double] = []
+    var pairs = CorrectionPairs(dimension: n, capacity: memory)
     var iterations = 0
     func maxAbs(_ v: [Double]) -> Double {
         v.withUnsafeBufferPointer { p in
@@ -45,8 +55,7 @@ func minimizeLBFGS<O: DifferentiableObjective>(
     func dot(_ a: [Double], _ b: [Double]) -> Double { try! Linalg.dot(a, b) }
     if maxAbs(g) <= gradientTolerance { return MinimizationResult(solution: x, value: f, iterations: 0, converged: true) }
     while iterations < maxIterations {
-        // Two-loop recursion: d = −H·g (−g with no pairs).
-        let d = twoLoopDirection(g, s: s, y: y, rho: rho)
+        let d = pairs.direction(g)
         let slope = dot(g, d)
         let initial = iterations == 0 ? 1 / dot(d, d).squareRoot() : 1
         guard slope < 0, initial.isFinite,
@@ -54,8 +63,8 @@ func minimizeLBFGS<O: DifferentiableObjective>(
         else {
             // Stale curvature pairs can spoil the direction: start again from steepest descent,
             // as L-BFGS-B does; without pairs there is nowhere left to go.
-            if s.isEmpty { break }
-            s.removeAll(); y.removeAll(); rho.removeAll()
+            if pairs.isEmpty { break }
+            pairs.reset()
             continue
         }
         iterations += 1
@@ -73,10 +82,8 @@ func minimizeLBFGS<O: DifferentiableObjective>(
             return MinimizationResult(solution: x, value: f, iterations: iterations, converged: true)
         }
         let sy = dot(sNew, yNew)
-        if sy > Double.ulpOfOne * -previousSlope * step.alpha {
-            if s.count == memory { s.removeFirst(); y.removeFirst(); rho.removeFirst() }
-            s.append(sNew); y.append(yNew); rho.append(1 / sy)
-        }
+        let curved = sy > Double.ulpOfOne * -previousSlope * step.alpha
+        try pairs.advance(to: g, adding: curved ? (sNew, yNew, sy) : nil, yIsGradientChange: true)
     }
     return MinimizationResult(solution: x, value: f, iterations: iterations, converged: maxAbs(g) <= gradientTolerance)
 }
@@ -229,24 +236,114 @@ private func safeguardedStep(
     return next
 }
 
-/// `−H·g` by the L-BFGS two-loop recursion over the stored pairs (oldest first), with the
-/// initial scaling `sᵀy / yᵀy` of the newest pair. Vector work is BLAS.
-private func twoLoopDirection(_ g: [Double], s: [[Double]], y: [[Double]], rho: [Double]) -> [Double] {
-    var d = g
-    var alpha = [Double](repeating: 0, count: s.count)
-    for k in stride(from: s.count - 1, through: 0, by: -1) {
-        alpha[k] = rho[k] * (try! Linalg.dot(s[k], d))
-        try! axpy(-alpha[k], y[k], &d)
+/// The last `capacity` correction pairs of L-BFGS (steps `s` and gradient changes `y`) and the
+/// products `−H·g` needs, in Byrd, Nocedal & Schnabel's compact form (Math. Programming 63,
+/// 1994, eq. 3.1): `H = γI + [S γY]·M·[Sᵀ; γYᵀ]` with `M` from the small matrices `R` (the upper
+/// triangle of `SᵀY`) and `YᵀY`. The same `H` as the two-loop recursion, but the stored vectors
+/// are read by two BLAS calls per iteration (one `gemm` against the new `y` and `g`, one `gemv`
+/// for the direction) instead of forty level-1 passes: with 20 classes × 130,000 terms the
+/// vector traffic, not the arithmetic, is what costs.
+struct CorrectionPairs {
+    /// Rows are slots; slot `i` of `steps` and `changes` hold one pair. Slots fill from 0, then
+    /// the oldest is reused, so the used slots are always the leading rows.
+    private var steps: Matrix
+    private var changes: Matrix
+    /// The used slots, oldest pair first.
+    private var order: [Int] = []
+    /// By slot: `sy[i][j] = s_iᵀy_j`, `yy[i][j] = y_iᵀy_j`.
+    private var sy: [[Double]]
+    private var yy: [[Double]]
+    /// By slot, for the current gradient: `s_iᵀg` and `y_iᵀg`.
+    private var sg: [Double]
+    private var yg: [Double]
+    /// `sᵀy / yᵀy` of the newest pair: the initial inverse-Hessian scale.
+    private var gamma = 1.0
+
+    init(dimension n: Int, capacity: Int) {
+        steps = Matrix(rowCount: capacity, columnCount: n)
+        changes = Matrix(rowCount: capacity, columnCount: n)
+        sy = Array(repeating: Array(repeating: 0, count: capacity), count: capacity)
+        yy = sy
+        sg = Array(repeating: 0, count: capacity)
+        yg = sg
     }
-    if let last = s.indices.last {
-        Linalg.scale(&d, by: (try! Linalg.dot(s[last], y[last])) / (try! Linalg.dot(y[last], y[last])))
+
+    var isEmpty: Bool { order.isEmpty }
+
+    /// Forgets every pair (a restart from steepest descent).
+    mutating func reset() {
+        order.removeAll()
+        gamma = 1
     }
-    for k in s.indices {
-        let beta = rho[k] * (try! Linalg.dot(y[k], d))
-        try! axpy(alpha[k] - beta, s[k], &d)
+
+    /// Moves to the new gradient `g`, first storing the pair `(s, y)` (with `sᵀy`) when given,
+    /// in place of the oldest when full.
+    /// - Parameter yIsGradientChange: `y` is `g` minus the gradient of the previous call, as in
+    ///   plain L-BFGS; then the stored pairs' products with `y` are differences of their products
+    ///   with the two gradients, and the stored vectors are read once instead of twice.
+    mutating func advance(to g: [Double], adding pair: (s: [Double], y: [Double], sy: Double)?, yIsGradientChange: Bool) throws {
+        let used = order.count
+        let probes = try Matrix(rows: pair.map { yIsGradientChange ? [g] : [$0.y, g] } ?? [g])
+        let withSteps = try steps.leadingRows(used, timesTransposeOf: probes)
+        let withChanges = try changes.leadingRows(used, timesTransposeOf: probes)
+        let gColumn = probes.rowCount - 1
+        if let (s, y, syNew) = pair {
+            let slot = used < steps.rowCount ? used : order.removeFirst()
+            for other in order {
+                let sy = yIsGradientChange ? withSteps[other, gColumn] - sg[other] : withSteps[other, 0]
+                let yy = yIsGradientChange ? withChanges[other, gColumn] - yg[other] : withChanges[other, 0]
+                self.sy[other][slot] = sy
+                self.yy[other][slot] = yy
+                self.yy[slot][other] = yy
+            }
+            let yyNew = try dot(y, y)
+            sy[slot][slot] = syNew
+            yy[slot][slot] = yyNew
+            sg[slot] = try dot(s, g)
+            yg[slot] = try dot(y, g)
+            steps.setRow(slot, s)
+            changes.setRow(slot, y)
+            order.append(slot)
+            gamma = syNew / yyNew
+        }
+        for slot in order.dropLast(pair == nil ? 0 : 1) {
+            sg[slot] = withSteps[slot, gColumn]
+            yg[slot] = withChanges[slot, gColumn]
+        }
     }
-    Linalg.scale(&d, by: -1)
-    return d
+
+    /// The quasi-Newton direction `−H·g` for the gradient last passed to `advance`; `−g` with
+    /// no pairs.
+    func direction(_ g: [Double]) -> [Double] {
+        var d = g
+        Linalg.scale(&d, by: order.isEmpty ? -1 : -gamma)
+        let m = order.count
+        guard m > 0 else { return d }
+        // t = R⁻¹·Sᵀg (back substitution; R is upper triangular with sᵢᵀyᵢ > 0 on the diagonal).
+        var t = [Double](repeating: 0, count: m)
+        for k in stride(from: m - 1, through: 0, by: -1) {
+            var v = sg[order[k]]
+            for l in (k + 1)..<m { v -= sy[order[k]][order[l]] * t[l] }
+            t[k] = v / sy[order[k]][order[k]]
+        }
+        // u = (D + γ·YᵀY)·t − γ·Yᵀg, then p = R⁻ᵀ·u (forward substitution).
+        var p = [Double](repeating: 0, count: m)
+        for k in 0..<m {
+            var u = sy[order[k]][order[k]] * t[k] - gamma * yg[order[k]]
+            for l in 0..<m { u += gamma * yy[order[k]][order[l]] * t[l] }
+            for l in 0..<k { u -= sy[order[l]][order[k]] * p[l] }
+            p[k] = u / sy[order[k]][order[k]]
+        }
+        // d = −γg − S·p + γ·Y·t, with the weights laid out by slot.
+        var stepWeights = [Double](repeating: 0, count: m), changeWeights = stepWeights
+        for k in 0..<m {
+            stepWeights[order[k]] = -p[k]
+            changeWeights[order[k]] = gamma * t[k]
+        }
+        try! steps.addLeadingRows(m, weightedBy: stepWeights, to: &d)
+        try! changes.addLeadingRows(m, weightedBy: changeWeights, to: &d)
+        return d
+    }
 }
 
 /// Orthant-wise limited-memory quasi-Newton (OWL-QN; Andrew & Gao, ICML 2007): minimizes
@@ -255,6 +352,16 @@ private func twoLoopDirection(_ g: [Double], s: [[Double]], y: [[Double]], rho: 
 func minimizeOWLQN<O: DifferentiableObjective>(
     _ objective: O, start: [Double], l1: Double, penalizedCount: Int,
     gradientTolerance: Double, maxIterations: Int, memory: Int = 10
+) throws -> MinimizationResult {
+    try BLAS.withSerialCalls {
+        try owlqn(objective, start: start, l1: l1, penalizedCount: penalizedCount,
+                  gradientTolerance: gradientTolerance, maxIterations: maxIterations, memory: memory)
+    }
+}
+
+private func owlqn<O: DifferentiableObjective>(
+    _ objective: O, start: [Double], l1: Double, penalizedCount: Int,
+    gradientTolerance: Double, maxIterations: Int, memory: Int
 ) throws -> MinimizationResult {
     let n = start.count
     var x = start
@@ -280,17 +387,17 @@ func minimizeOWLQN<O: DifferentiableObjective>(
         return pg
     }
     var f = smooth + penalty(x)
-    var s: [[Double]] = [], y: [[Double]] = [], rho: [Double] = []
+    var pairs = CorrectionPairs(dimension: n, capacity: memory)
     var pg = pseudoGradient(x, g)
     var iterations = 0
     let maxAbs = { (v: [Double]) in v.reduce(0) { Swift.max($0, abs($1)) } }
     if maxAbs(pg) <= gradientTolerance { return MinimizationResult(solution: x, value: f, iterations: 0, converged: true) }
     while iterations < maxIterations {
-        var d = twoLoopDirection(pg, s: s, y: y, rho: rho)
+        var d = pairs.direction(pg)
         // Keep only components that agree with steepest descent.
         for j in 0..<n where d[j] * pg[j] >= 0 { d[j] = 0 }
         let orthant = (0..<n).map { j in x[j] != 0 ? (x[j] > 0 ? 1.0 : -1.0) : (pg[j] < 0 ? 1.0 : -1.0) }
-        var step = s.isEmpty ? Swift.min(1, 1 / Swift.max((try! Linalg.dot(pg, pg)).squareRoot(), 1e-300)) : 1
+        var step = pairs.isEmpty ? Swift.min(1, 1 / Swift.max((try! Linalg.dot(pg, pg)).squareRoot(), 1e-300)) : 1
         var accepted: (point: [Double], smooth: Double, gradient: [Double], value: Double)? = nil
         for _ in 0..<40 {
             var candidate = x
@@ -314,13 +421,11 @@ func minimizeOWLQN<O: DifferentiableObjective>(
         var yNew = next.gradient
         try! axpy(-1, g, &yNew)
         let sy = try! Linalg.dot(sNew, yNew)
-        if sy > 1e-10 * (try! Linalg.dot(yNew, yNew)) {
-            if s.count == memory { s.removeFirst(); y.removeFirst(); rho.removeFirst() }
-            s.append(sNew); y.append(yNew); rho.append(1 / sy)
-        }
+        let curved = sy > 1e-10 * (try! Linalg.dot(yNew, yNew))
         let previous = f
         (x, smooth, g, f) = (next.point, next.smooth, next.gradient, next.value)
         pg = pseudoGradient(x, g)
+        try pairs.advance(to: pg, adding: curved ? (sNew, yNew, sy) : nil, yIsGradientChange: false)
         if maxAbs(pg) <= gradientTolerance || (previous - f) / Swift.max(abs(previous), abs(f), 1) <= 64 * Double.ulpOfOne {
             return MinimizationResult(solution: x, value: f, iterations: iterations, converged: true)
         }
