@@ -185,6 +185,44 @@ def logistic_fixtures():
                             "cases": cases, "breast_cancer_variants": variants})
 
 
+def tree_fixtures():
+    from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
+    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+    def arrays(model):
+        t = model.tree_
+        value = t.value[:, 0, :] if t.value.ndim == 3 else t.value
+        return {"feature": t.feature.tolist(), "threshold": t.threshold.tolist(), "left": t.children_left.tolist(),
+                "right": t.children_right.tolist(), "value": value.tolist(), "impurity": t.impurity.tolist(),
+                "n_node_samples": t.n_node_samples.tolist(), "feature_importances": model.feature_importances_.tolist()}
+
+    # Tie-free toy data (continuous features), small enough to read node by node.
+    rng = np.random.RandomState(0)
+    x = rng.uniform(-2, 2, size=(80, 4))
+    y_class = ((x[:, 0] + 0.5 * x[:, 1] > 0).astype(int) + (x[:, 2] > 0.8).astype(int))
+    y_value = x[:, 0] ** 2 + np.sin(2 * x[:, 1]) + 0.3 * x[:, 3] + 0.1 * rng.normal(size=80)
+    toys = []
+    for params in ({"max_depth": 3}, {"max_depth": 4, "criterion": "entropy"}, {"max_leaf_nodes": 6},
+                   {"max_depth": 3, "min_samples_leaf": 5}, {"max_depth": 3, "class_weight": "balanced"}):
+        m = DecisionTreeClassifier(random_state=0, **params).fit(x, y_class)
+        toys.append({"task": "classification", "params": {k: str(v) for k, v in params.items()}, **arrays(m)})
+    for params in ({"max_depth": 3}, {"max_depth": 3, "criterion": "absolute_error"}, {"max_leaf_nodes": 5}):
+        m = DecisionTreeRegressor(random_state=0, **params).fit(x, y_value)
+        toys.append({"task": "regression", "params": {k: str(v) for k, v in params.items()}, **arrays(m)})
+    cv = {}
+    for name in ("iris", "wine", "breast_cancer", "digits"):
+        _, features, labels = load_numeric(name, labels=True)
+        folds = StratifiedKFold(5, shuffle=True, random_state=0)
+        cv[name] = float(cross_val_score(DecisionTreeClassifier(random_state=0), features, labels, cv=folds).mean())
+    _, features, target = load_numeric("diabetes")
+    folds = KFold(5, shuffle=True, random_state=0)
+    regression = {c: float(cross_val_score(DecisionTreeRegressor(random_state=0, criterion=c), features, target,
+                                           cv=folds, scoring="r2").mean())
+                  for c in ("squared_error", "absolute_error")}
+    write("tree.json", {"x": x.tolist(), "y_class": y_class.tolist(), "y_value": y_value.tolist(), "toys": toys,
+                        "cv_accuracy": cv, "diabetes_r2": regression})
+
+
 def classification_fixtures():
     from sklearn.metrics import (accuracy_score, balanced_accuracy_score, f1_score, log_loss,
                                  precision_score, recall_score, roc_auc_score)
@@ -326,6 +364,6 @@ if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     jobs = {"linear": linear_fixtures, "cv": cv_fixtures, "metrics": metric_fixtures, "text": text_fixtures,
             "scalers": scaler_fixtures, "logistic": logistic_fixtures,
-            "classification": classification_fixtures, "svm": svm_fixtures}
+            "classification": classification_fixtures, "svm": svm_fixtures, "tree": tree_fixtures}
     for name in sys.argv[1:] or list(jobs):
         jobs[name]()

@@ -6,6 +6,8 @@ public enum ParameterValue: Sendable, Equatable, CustomStringConvertible {
     case string(String)
     /// A list of integers, such as `hidden_layer_sizes=100,50`.
     case ints([Int])
+    /// scikit-learn's `None` (`max_depth=none`: no limit).
+    case none
 
     public var description: String {
         switch self {
@@ -14,6 +16,7 @@ public enum ParameterValue: Sendable, Equatable, CustomStringConvertible {
         case let .double(d): return String(d)
         case let .string(s): return s
         case let .ints(list): return list.map(String.init).joined(separator: ",")
+        case .none: return "none"
         }
     }
 
@@ -25,6 +28,7 @@ public enum ParameterValue: Sendable, Equatable, CustomStringConvertible {
         case let .double(d): return .number(d)
         case let .string(s): return .string(s)
         case let .ints(list): return .array(list.map { .integer(Int64($0)) })
+        case .none: return .null
         }
     }
 }
@@ -47,6 +51,13 @@ public struct ParameterSpec: Sendable {
         case documentFrequency
         /// `none`, `balanced`, or per-class weights `LABEL:WEIGHT,LABEL:WEIGHT` (`ClassWeight`).
         case classWeight
+        /// `none` (no limit) or an integer `>= minimum`, as `max_depth`.
+        case optionalInt(minimum: Int)
+        /// A sample count (an integer `>= minimum`) or a fraction of the samples (a number with a
+        /// decimal point, in (0, 1]), as `min_samples_split`.
+        case countOrFraction(minimum: Int)
+        /// `max_features`: `sqrt`, `log2`, `none` (all), a count `>= 1`, or a fraction in (0, 1].
+        case maxFeatures
     }
 
     public var name: String
@@ -71,6 +82,9 @@ public struct ParameterSpec: Sendable {
         case let .ints(minimum): return "comma-separated integers >= \(minimum)"
         case .documentFrequency: return "a document count (integer >= 0) or a fraction in [0.0, 1.0]"
         case .classWeight: return "none, balanced, or LABEL:WEIGHT,... with weights > 0"
+        case let .optionalInt(minimum): return "none or an integer >= \(minimum)"
+        case let .countOrFraction(minimum): return "an integer >= \(minimum) or a fraction in (0.0, 1.0]"
+        case .maxFeatures: return "sqrt, log2, none, an integer >= 1 or a fraction in (0.0, 1.0]"
         }
     }
 
@@ -105,9 +119,25 @@ public struct ParameterSpec: Sendable {
             } else {
                 value = Double(text).flatMap { (0...1).contains($0) ? .double($0) : nil }
             }
+        case let .optionalInt(minimum):
+            value = text.lowercased() == "none" ? ParameterValue.none : Int(text).flatMap { $0 >= minimum ? .int($0) : nil }
+        case let .countOrFraction(minimum):
+            value = Self.countOrFraction(text, minimum: minimum)
+        case .maxFeatures:
+            switch text.lowercased() {
+            case "sqrt", "log2": value = .string(text.lowercased())
+            case "none": value = ParameterValue.none
+            default: value = Self.countOrFraction(text, minimum: 1)
+            }
         }
         guard let value else { throw UsageError("\(name)=\(text): expected \(domain)") }
         return value
+    }
+
+    /// An integer `>= minimum`, or a number with a decimal point in (0, 1].
+    private static func countOrFraction(_ text: String, minimum: Int) -> ParameterValue? {
+        if let count = Int(text) { return count >= minimum ? .int(count) : nil }
+        return Double(text).flatMap { $0 > 0 && $0 <= 1 ? .double($0) : nil }
     }
 
     /// Checks a value read from a model file or built in code against this declaration.
@@ -120,6 +150,12 @@ public struct ParameterSpec: Sendable {
         case (.classWeight, .string(let text)): return try? parse(text)
         case (.documentFrequency, .integer(let i)): return try? parse(String(i))
         case (.documentFrequency, .number(let d)): return (0...1).contains(d) ? .double(d) : nil
+        case (.optionalInt, .null), (.maxFeatures, .null): return ParameterValue.none
+        case (.optionalInt, .integer(let i)), (.countOrFraction, .integer(let i)), (.maxFeatures, .integer(let i)):
+            return try? parse(String(i))
+        case (.countOrFraction, .number(let d)), (.maxFeatures, .number(let d)):
+            return d > 0 && d <= 1 ? .double(d) : nil
+        case (.maxFeatures, .string(let word)) where word == "sqrt" || word == "log2": return .string(word)
         case (.ints, .array(let items)):
             let ints = items.compactMap { $0.integerValue.flatMap { Int(exactly: $0) } }
             guard ints.count == items.count else { return nil }
@@ -196,6 +232,15 @@ public struct Parameters: Sendable, Equatable {
     public func int(_ name: String) -> Int {
         if case let .int(i) = self[name] { return i }
         preconditionFailure("\(name) is not an integer")
+    }
+
+    /// An optional integer (`max_depth`): nil for `none`.
+    public func optionalInt(_ name: String) -> Int? {
+        switch self[name] {
+        case let .int(i): return i
+        case .none: return nil
+        default: preconditionFailure("\(name) is not an optional integer")
+        }
     }
 
     public func string(_ name: String) -> String {

@@ -96,6 +96,9 @@ public enum EstimatorRegistry {
                        implementations: [.classification: .classifier(LogisticRegression.self)]),
         EstimatorEntry(name: LinearSVC.name, summary: "linear support-vector classifier (liblinear's dual coordinate descent)",
                        implementations: [.classification: .classifier(LinearSVC.self)]),
+        EstimatorEntry(name: DecisionTreeClassifier.name, summary: "CART decision tree (presorted exact splits)",
+                       implementations: [.classification: .classifier(DecisionTreeClassifier.self),
+                                         .regression: .regressor(DecisionTreeRegressor.self)]),
     ]
 
     /// The registered names, in registration order.
