@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Lathe against scikit-learn, side by side, in one run on one machine.
 
-    bash Benchmarks/run.sh [--quick] [SUITE ...]      suites: linear, text, classify (default: all)
+    bash Benchmarks/run.sh [--quick] [SUITE ...]      suites: linear, text, classify, tree (default: all)
 
 Each suite prepares identical inputs, times scikit-learn here and Lathe through the release
 `lathe-bench` binary, and prints a table of best-of-N wall times and the ratio Lathe/sklearn
@@ -65,6 +65,28 @@ def suite_linear():
            row("Ridge(alpha=1) fit", sk_ridge, la["ridge fit"]["seconds"],
                f"Lathe: dsyrk + dposv, {flops / la['ridge fit']['seconds'] / 1e9:.1f} GFLOP/s vs dgemm {gemm['gflops']:.1f}")]
     return out
+
+
+def suite_tree():
+    from sklearn.datasets import make_classification
+    from sklearn.tree import DecisionTreeClassifier
+    rows, cols = (20_000, 20) if QUICK else (100_000, 20)
+    x, y = make_classification(n_samples=rows, n_features=cols, n_informative=10, random_state=0)
+    os.makedirs(WORK, exist_ok=True)
+    xf, yf = os.path.join(WORK, "tree-x.f64"), os.path.join(WORK, "tree-y.f64")
+    x.astype("<f8").tofile(xf)
+    y.astype("<f8").tofile(yf)
+    repeats = 3
+    fitted = []
+    sk = best_of(repeats, lambda: fitted.append(DecisionTreeClassifier(random_state=0).fit(x, y)))
+    la = lathe("tree", xf, yf, rows, cols, repeats)["tree fit"]
+    t = fitted[-1].tree_
+    return [f"Decision tree, `make_classification(n_samples={rows:,}, n_features={cols}, n_informative=10, random_state=0)`, "
+            f"fit with defaults (`random_state=0`), best of {repeats}:", "",
+            "| task | scikit-learn (s) | Lathe (s) | Lathe / sklearn | nodes (sklearn / Lathe) | depth (sklearn / Lathe) |",
+            "|---|---|---|---|---|---|",
+            f"| DecisionTreeClassifier fit | {sk:.3f} | {la['seconds']:.3f} | {la['seconds'] / sk:.2f}× "
+            f"| {t.node_count} / {la['nodes']} | {t.max_depth} / {la['depth']} |"]
 
 
 def peak_memory_mib():
@@ -165,7 +187,7 @@ def suite_classify():
     return out
 
 
-SUITES = {"linear": suite_linear, "text": suite_text, "classify": suite_classify}
+SUITES = {"linear": suite_linear, "text": suite_text, "classify": suite_classify, "tree": suite_tree}
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--worker"]:

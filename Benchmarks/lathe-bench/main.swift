@@ -107,6 +107,19 @@ do {
         report(["name": .string("\(rest[2]) fit"), "seconds": .number(fitSeconds),
                 "accuracy": .number(Double(correct) / Double(predicted.count)), "converged": model.converged.map { .bool($0) } ?? .null,
                 "n_iter": (model as? FittedLogisticRegression).map { .integer(Int64($0.iterations)) } ?? .null])
+    case "tree":
+        // tree X.f64 y.f64 ROWS COLS REPEATS: DecisionTreeClassifier fit (defaults), training accuracy.
+        guard rest.count == 5, let rows = Int(rest[2]), let cols = Int(rest[3]), let repeats = Int(rest[4]) else {
+            fail("usage: lathe-bench tree X.f64 y.f64 ROWS COLS REPEATS")
+        }
+        let x = FeatureMatrix.dense(try Matrix(rowCount: rows, columnCount: cols, elements: readDoubles(rest[0], count: rows * cols)))
+        let y = readDoubles(rest[1], count: rows).map { Int($0) }
+        let classCount = (y.max() ?? 0) + 1
+        var fitted: FittedDecisionTreeClassifier?
+        let fit = try best(repeats) { fitted = try DecisionTreeClassifier().fit(x, y, classCount: classCount) }
+        let nodes = fitted!.tree.nodeCount
+        report(["name": .string("tree fit"), "seconds": .number(fit), "nodes": .integer(Int64(nodes)),
+                "depth": .integer(Int64(fitted!.tree.depth))])
     case "gemm":
         // gemm N REPEATS: the BLAS ceiling the linear fits are measured against.
         guard rest.count == 2, let n = Int(rest[0]), let repeats = Int(rest[1]) else { fail("usage: lathe-bench gemm N REPEATS") }
