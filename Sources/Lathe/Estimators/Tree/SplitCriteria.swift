@@ -1,5 +1,14 @@
 import Foundation
 
+/// Whether the rows up to sorted position `p` may go left and the rest right: the values on
+/// either side differ by more than scikit-learn's `FEATURE_THRESHOLD` (1e-7, compared in double
+/// precision), and each side keeps `minLeaf` rows.
+@inline(__always)
+func isSplitBoundary(_ values: UnsafeBufferPointer<Float>, after p: Int, minLeaf: Int) -> Bool {
+    let position = p + 1
+    return Double(values[position]) > Double(values[p]) + 1e-7 && position >= minLeaf && values.count - position >= minLeaf
+}
+
 /// Gini impurity or entropy over weighted class counts (scikit-learn's `gini`, `entropy` and
 /// `log_loss`, entropy in bits).
 struct ClassificationCriterion: SplitCriterion {
@@ -76,7 +85,7 @@ struct ClassificationCriterion: SplitCriterion {
                             left[Int(y[i])] += w[i]
                             leftWeight += w[i]
                             let position = p + 1
-                            guard Double(values[position]) > Double(values[p]) + 1e-7, position >= minLeaf, n - position >= minLeaf else { continue }
+                            guard isSplitBoundary(values, after: p, minLeaf: minLeaf) else { continue }
                             let rightWeight = weight - leftWeight
                             // scikit-learn's proxy, −w_R·impurity_R − w_L·impurity_L, computed as it
                             // does so that equally good splits tie-break the same way.
@@ -168,7 +177,7 @@ struct SquaredErrorCriterion: SplitCriterion {
             for p in 0..<(n - 1) {
                 left += y[Int(sorted[p])]
                 let position = p + 1
-                guard Double(values[position]) > Double(values[p]) + 1e-7, position >= minLeaf, n - position >= minLeaf else { continue }
+                guard isSplitBoundary(values, after: p, minLeaf: minLeaf) else { continue }
                 let right = total - left
                 // Σ² / n per side: ordered as the decrease of the summed squared error.
                 let proxy = left * left / Double(position) + right * right / Double(n - position)
@@ -234,7 +243,7 @@ struct AbsoluteErrorCriterion: SplitCriterion {
         for p in 0..<(n - 1) {
             forward.insert(targets[Int(sorted[p])])
             let position = p + 1
-            guard Double(values[position]) > Double(values[p]) + 1e-7, position >= minLeaf, n - position >= minLeaf else { continue }
+            guard isSplitBoundary(values, after: p, minLeaf: minLeaf) else { continue }
             let proxy = -(forward.absoluteDeviation + suffix[position])
             if proxy > bestProxy {
                 bestProxy = proxy
