@@ -25,3 +25,36 @@ func mapChunks<T: Sendable>(
         return results.map { $0! }
     }
 }
+
+/// `body(i)` for every `i` in `0..<count`, spread over up to `threads` threads (thread `t`
+/// takes `t`, `t + threads`, …), the results in index order. For CPU-bound work inside a
+/// synchronous fit, where each index is independent.
+func concurrentMap<T: Sendable>(count: Int, threads: Int, _ body: @Sendable (Int) -> T) -> [T] {
+    let slots = ResultSlots<T>(count: count)
+    let workers = max(1, min(threads, count))
+    DispatchQueue.concurrentPerform(iterations: workers) { t in
+        for i in stride(from: t, to: count, by: workers) { slots[i] = body(i) }
+    }
+    return slots.values
+}
+
+/// Write-once result slots filled by concurrent workers, each writing only its own indices;
+/// read after all workers finished (`concurrentPerform` returns only then).
+/// The storage is a raw buffer (not an array property) so concurrent writes to different slots
+/// involve no shared bookkeeping and no exclusivity checks.
+final class ResultSlots<T: Sendable>: @unchecked Sendable {
+    private let slots: UnsafeMutableBufferPointer<T?>
+    init(count: Int) {
+        slots = .allocate(capacity: count)
+        slots.initialize(repeating: nil)
+    }
+    deinit {
+        _ = slots.deinitialize()
+        slots.deallocate()
+    }
+    subscript(index: Int) -> T? {
+        get { slots[index] }
+        set { slots[index] = newValue }
+    }
+    var values: [T] { slots.map { $0! } }
+}

@@ -51,6 +51,14 @@ public protocol Estimator: Sendable {
     var parameters: Parameters { get }
 }
 
+extension Estimator {
+    /// The estimator configured from a model file's `params`: values that conflict are the
+    /// file's fault, reported at `location`.
+    init(parameters: Parameters, readFrom location: String) throws(InputError) {
+        do { try self.init(parameters: parameters) } catch { throw InputError(error.message, at: location) }
+    }
+}
+
 /// What every fitted model can do: say its input width and turn itself into tensors.
 public protocol FittedModel: Sendable {
     /// The number of features the model was fitted on.

@@ -75,7 +75,7 @@ public struct FittedLinearRegression: FittedRegressor, Equatable {
     }
 
     public init(tensors: [String: Tensor], parameters: Parameters, location: String) throws(InputError) {
-        estimator = try parametersFromFile(location) { () throws(UsageError) in try LinearRegression(parameters: parameters) }
+        estimator = try LinearRegression(parameters: parameters, readFrom: location)
         coefficients = try LinearCoefficients(tensors: tensors, location: location)
         rank = nil
     }
@@ -83,9 +83,4 @@ public struct FittedLinearRegression: FittedRegressor, Equatable {
     public var featureCount: Int { coefficients.weights.count }
     public func predict(_ x: FeatureMatrix) throws -> [Double] { try coefficients.predict(x) }
     public func tensors() -> [String: Tensor] { coefficients.tensors() }
-}
-
-/// Runs `body`, reporting a parameter conflict found in a model file as bad input.
-func parametersFromFile<T>(_ location: String, _ body: () throws(UsageError) -> T) throws(InputError) -> T {
-    do { return try body() } catch { throw InputError(error.message, at: location) }
 }

@@ -74,35 +74,30 @@ public struct LinearSVC: Classifier, Equatable {
         let bias = fitIntercept ? interceptScaling : 0
         // One-vs-rest problems are independent: solve them on all cores, each with its own
         // seeded coordinate order, so the result does not depend on the thread count.
-        let solutions = ResultSlots<DualSolution>(count: problems.count)
-        let threads = min(problems.count, BLAS.kernelThreadCount)
-        DispatchQueue.concurrentPerform(iterations: threads) { t in
-            for k in stride(from: t, to: problems.count, by: threads) {
-                let positive = problems[k]
-                let signs = y.map { $0 == positive ? 1.0 : -1.0 }
-                // liblinear: binary problems weigh each side by its class; one-vs-rest problems
-                // give the rest plain C.
-                let negativeC = classCount == 2 ? c * weights[0] : c
-                let costs = y.map { $0 == positive ? c * weights[positive] : negativeC }
-                var rng = MersenneTwister(seed: UInt32(truncatingIfNeeded: randomState))
-                switch x {
-                case let .dense(m):
-                    solutions[k] = m.withUnsafeBufferPointer { buffer in
-                        solveDual(DenseRows(values: buffer, columnCount: m.columnCount), signs: signs, costs: costs, bias: bias, rng: &rng)
-                    }
-                case let .sparse(s):
-                    solutions[k] = s.rowOffsets.withUnsafeBufferPointer { o in
-                        s.columnIndices.withUnsafeBufferPointer { ci in
-                            s.values.withUnsafeBufferPointer { v in
-                                solveDual(SparseRows(offsets: o, columns: ci, values: v, columnCount: s.columnCount),
-                                          signs: signs, costs: costs, bias: bias, rng: &rng)
-                            }
+        let results = concurrentMap(count: problems.count, threads: BLAS.kernelThreadCount) { k -> DualSolution in
+            let positive = problems[k]
+            let signs = y.map { $0 == positive ? 1.0 : -1.0 }
+            // liblinear: binary problems weigh each side by its class; one-vs-rest problems
+            // give the rest plain C.
+            let negativeC = classCount == 2 ? c * weights[0] : c
+            let costs = y.map { $0 == positive ? c * weights[positive] : negativeC }
+            var rng = MersenneTwister(seed: UInt32(truncatingIfNeeded: randomState))
+            switch x {
+            case let .dense(m):
+                return m.withUnsafeBufferPointer { buffer in
+                    solveDual(DenseRows(values: buffer, columnCount: m.columnCount), signs: signs, costs: costs, bias: bias, rng: &rng)
+                }
+            case let .sparse(s):
+                return s.rowOffsets.withUnsafeBufferPointer { o in
+                    s.columnIndices.withUnsafeBufferPointer { ci in
+                        s.values.withUnsafeBufferPointer { v in
+                            solveDual(SparseRows(offsets: o, columns: ci, values: v, columnCount: s.columnCount),
+                                      signs: signs, costs: costs, bias: bias, rng: &rng)
                         }
                     }
                 }
             }
         }
-        let results = solutions.values
         let rows = results.map { Array($0.weights[0..<x.columnCount]) }
         let intercepts = results.map { fitIntercept ? $0.weights[x.columnCount] * bias : 0 }
         let converged = results.allSatisfy(\.converged)
@@ -202,7 +197,7 @@ public struct FittedLinearSVC: LinearFittedClassifier, Equatable {
     }
 
     public init(tensors: [String: Tensor], parameters: Parameters, classCount: Int, location: String) throws(InputError) {
-        do { estimator = try LinearSVC(parameters: parameters) } catch { throw InputError(error.message, at: location) }
+        estimator = try LinearSVC(parameters: parameters, readFrom: location)
         self.classCount = classCount
         coefficients = try LinearClassifierCoefficients(tensors: tensors, classCount: classCount, location: location)
         converged = nil
@@ -264,25 +259,4 @@ struct SparseRows: RowSource {
     @inline(__always) func addScaledRow(_ row: Int, _ scale: Double, to w: UnsafeMutableBufferPointer<Double>) {
         for p in offsets[row]..<offsets[row + 1] { w[Int(columns[p])] += scale * values[p] }
     }
-}
-
-/// Write-once result slots filled by concurrent workers, each writing only its own indices;
-/// read after all workers finished (`concurrentPerform` returns only then).
-/// The storage is a raw buffer (not an array property) so concurrent writes to different slots
-/// involve no shared bookkeeping and no exclusivity checks.
-final class ResultSlots<T: Sendable>: @unchecked Sendable {
-    private let slots: UnsafeMutableBufferPointer<T?>
-    init(count: Int) {
-        slots = .allocate(capacity: count)
-        slots.initialize(repeating: nil)
-    }
-    deinit {
-        _ = slots.deinitialize()
-        slots.deallocate()
-    }
-    subscript(index: Int) -> T? {
-        get { slots[index] }
-        set { slots[index] = newValue }
-    }
-    var values: [T] { slots.map { $0! } }
 }

@@ -101,7 +101,7 @@ public struct FittedLogisticRegression: LinearFittedClassifier, Equatable {
     }
 
     public init(tensors: [String: Tensor], parameters: Parameters, classCount: Int, location: String) throws(InputError) {
-        do { estimator = try LogisticRegression(parameters: parameters) } catch { throw InputError(error.message, at: location) }
+        estimator = try LogisticRegression(parameters: parameters, readFrom: location)
         self.classCount = classCount
         coefficients = try LinearClassifierCoefficients(tensors: tensors, classCount: classCount, location: location)
         iterations = 0

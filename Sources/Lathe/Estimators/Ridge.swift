@@ -99,7 +99,7 @@ public struct FittedRidge: FittedRegressor, Equatable {
     }
 
     public init(tensors: [String: Tensor], parameters: Parameters, location: String) throws(InputError) {
-        estimator = try parametersFromFile(location) { () throws(UsageError) in try Ridge(parameters: parameters) }
+        estimator = try Ridge(parameters: parameters, readFrom: location)
         coefficients = try LinearCoefficients(tensors: tensors, location: location)
     }
 

@@ -43,13 +43,6 @@ private func lbfgs<O: DifferentiableObjective>(
     guard f.isFinite, g.allSatisfy(\.isFinite) else { throw FitError.nonFiniteModel }
     var pairs = CorrectionPairs(dimension: n, capacity: memory)
     var iterations = 0
-    func maxAbs(_ v: [Double]) -> Double {
-        v.withUnsafeBufferPointer { p in
-            var m = 0.0
-            for value in p { m = Swift.max(m, abs(value)) }
-            return m
-        }
-    }
     // Vector work goes to BLAS: with millions of parameters (20 classes × 130,000 terms) the
     // two-loop recursion dominates otherwise.
     func dot(_ a: [Double], _ b: [Double]) -> Double { try! Linalg.dot(a, b) }
@@ -390,7 +383,6 @@ private func owlqn<O: DifferentiableObjective>(
     var pairs = CorrectionPairs(dimension: n, capacity: memory)
     var pg = pseudoGradient(x, g)
     var iterations = 0
-    let maxAbs = { (v: [Double]) in v.reduce(0) { Swift.max($0, abs($1)) } }
     if maxAbs(pg) <= gradientTolerance { return MinimizationResult(solution: x, value: f, iterations: 0, converged: true) }
     while iterations < maxIterations {
         var d = pairs.direction(pg)
@@ -431,4 +423,13 @@ private func owlqn<O: DifferentiableObjective>(
         }
     }
     return MinimizationResult(solution: x, value: f, iterations: iterations, converged: iterations < maxIterations)
+}
+
+/// The largest magnitude in `v` (the sup norm both minimizers stop on).
+private func maxAbs(_ v: [Double]) -> Double {
+    v.withUnsafeBufferPointer { p in
+        var m = 0.0
+        for value in p { m = max(m, abs(value)) }
+        return m
+    }
 }

@@ -170,7 +170,7 @@ public struct FittedDecisionTreeClassifier: FittedClassifier, Equatable {
     }
 
     public init(tensors: [String: Tensor], parameters: Parameters, classCount: Int, location: String) throws(InputError) {
-        do { estimator = try DecisionTreeClassifier(parameters: parameters) } catch { throw InputError(error.message, at: location) }
+        estimator = try DecisionTreeClassifier(parameters: parameters, readFrom: location)
         self.classCount = classCount
         featureImportances = try readFeatureImportances(tensors, location: location)
         tree = try TreeStructure(tensors: tensors, outputCount: classCount, featureCount: featureImportances.count, location: location)
@@ -182,9 +182,7 @@ public struct FittedDecisionTreeClassifier: FittedClassifier, Equatable {
     public var featureCount: Int { featureImportances.count }
     public var converged: Bool? { nil }
 
-    public func tensors() -> [String: Tensor] {
-        tree.tensors().merging(["feature_importances": Tensor(featureImportances, shape: [featureImportances.count])]) { a, _ in a }
-    }
+    public func tensors() -> [String: Tensor] { tree.tensors(featureImportances: featureImportances) }
 
     public func probabilities(_ x: FeatureMatrix) throws -> Matrix? {
         try tree.predict(x, featureCount: featureCount)
@@ -258,16 +256,14 @@ public struct FittedDecisionTreeRegressor: FittedRegressor, Equatable {
     }
 
     public init(tensors: [String: Tensor], parameters: Parameters, location: String) throws(InputError) {
-        do { estimator = try DecisionTreeRegressor(parameters: parameters) } catch { throw InputError(error.message, at: location) }
+        estimator = try DecisionTreeRegressor(parameters: parameters, readFrom: location)
         featureImportances = try readFeatureImportances(tensors, location: location)
         tree = try TreeStructure(tensors: tensors, outputCount: 1, featureCount: featureImportances.count, location: location)
     }
 
     public var featureCount: Int { featureImportances.count }
 
-    public func tensors() -> [String: Tensor] {
-        tree.tensors().merging(["feature_importances": Tensor(featureImportances, shape: [featureImportances.count])]) { a, _ in a }
-    }
+    public func tensors() -> [String: Tensor] { tree.tensors(featureImportances: featureImportances) }
 
     public func predict(_ x: FeatureMatrix) throws -> [Double] {
         try tree.predict(x, featureCount: featureCount).elements

@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import Linalg
 
@@ -114,27 +113,16 @@ struct TreeBuilder<C: SplitCriterion> {
 
     /// Each feature's rows by increasing value (ties by row), features sorted in parallel.
     private static func presort(_ columns: [Float], rowCount n: Int, featureCount: Int) -> [Int32] {
-        var order = [Int32](repeating: 0, count: n * featureCount)
-        order.withUnsafeMutableBufferPointer { out in
-            let target = SendablePointer(out.baseAddress!)
+        let threads = n * featureCount < 100_000 ? 1 : BLAS.kernelThreadCount
+        return concurrentMap(count: featureCount, threads: threads) { j -> [Int32] in
             columns.withUnsafeBufferPointer { values in
-                let source = SendableConstPointer(values.baseAddress!)
-                let threads = n * featureCount < 100_000 ? 1 : max(1, min(BLAS.kernelThreadCount, featureCount))
-                DispatchQueue.concurrentPerform(iterations: threads) { t in
-                    var rows = [Int32](repeating: 0, count: n)
-                    for j in stride(from: t, to: featureCount, by: threads) {
-                        let column = UnsafeBufferPointer(start: source.pointer + j * n, count: n)
-                        for k in 0..<n { rows[k] = Int32(k) }
-                        rows.sort { a, b in
-                            let va = column[Int(a)], vb = column[Int(b)]
-                            return va < vb || (va == vb && a < b)
-                        }
-                        for k in 0..<n { target.pointer[j * n + k] = rows[k] }
-                    }
+                let column = UnsafeBufferPointer(rebasing: values[(j * n)..<((j + 1) * n)])
+                return (0..<Int32(n)).sorted { a, b in
+                    let va = column[Int(a)], vb = column[Int(b)]
+                    return va < vb || (va == vb && a < b)
                 }
             }
-        }
-        return order
+        }.flatMap { $0 }
     }
 
     /// Grows the tree: depth-first (nodes numbered in pre-order, left first, as scikit-learn's
@@ -325,7 +313,3 @@ struct TreeBuilder<C: SplitCriterion> {
         return total > 0 ? importance.map { $0 / total } : importance
     }
 }
-
-/// A pointer handed to `concurrentPerform` workers that each write disjoint elements.
-private struct SendablePointer<T>: @unchecked Sendable { let pointer: UnsafeMutablePointer<T>; init(_ p: UnsafeMutablePointer<T>) { pointer = p } }
-private struct SendableConstPointer<T>: @unchecked Sendable { let pointer: UnsafePointer<T>; init(_ p: UnsafePointer<T>) { pointer = p } }

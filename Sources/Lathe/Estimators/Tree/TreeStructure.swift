@@ -118,10 +118,12 @@ public struct TreeStructure: Sendable, Equatable {
     // MARK: - Model files
 
     /// `tree.feature`, `tree.threshold`, `tree.left`, `tree.right` (one per node), `tree.value`
-    /// (`[nodes, outputs]`), `tree.impurity`, `tree.n_node_samples`, `tree.weighted_n_node_samples`.
-    func tensors() -> [String: Tensor] {
+    /// (`[nodes, outputs]`), `tree.impurity`, `tree.n_node_samples`, `tree.weighted_n_node_samples`,
+    /// and the model's `feature_importances` (whose length is its feature count).
+    func tensors(featureImportances: [Double]) -> [String: Tensor] {
         let n = nodeCount
         return [
+            "feature_importances": Tensor(featureImportances, shape: [featureImportances.count]),
             "tree.feature": Tensor(feature.map(Int64.init), shape: [n]),
             "tree.threshold": Tensor(threshold, shape: [n]),
             "tree.left": Tensor(left.map(Int64.init), shape: [n]),
