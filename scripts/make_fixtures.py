@@ -219,8 +219,18 @@ def tree_fixtures():
     regression = {c: float(cross_val_score(DecisionTreeRegressor(random_state=0, criterion=c), features, target,
                                            cv=folds, scoring="r2").mean())
                   for c in ("squared_error", "absolute_error")}
+    # Sparse input: TF-IDF sms_spam, vectorizer fitted inside each fold, and one tree on every row.
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import make_pipeline
+    labels, docs = load_text("sms_spam/sms_spam.tsv")
+    folds = StratifiedKFold(5, shuffle=True, random_state=0)
+    cv["sms_spam"] = float(cross_val_score(make_pipeline(TfidfVectorizer(), DecisionTreeClassifier(random_state=0)),
+                                           docs, labels, cv=folds).mean())
+    whole = DecisionTreeClassifier(random_state=0).fit(TfidfVectorizer().fit_transform(docs), labels)
+    sparse_tree = {"node_count": int(whole.tree_.node_count), "depth": int(whole.get_depth()),
+                   "feature": whole.tree_.feature.tolist(), "threshold": whole.tree_.threshold.tolist()}
     write("tree.json", {"x": x.tolist(), "y_class": y_class.tolist(), "y_value": y_value.tolist(), "toys": toys,
-                        "cv_accuracy": cv, "diabetes_r2": regression})
+                        "cv_accuracy": cv, "diabetes_r2": regression, "sms_spam_tree": sparse_tree})
 
 
 def classification_fixtures():

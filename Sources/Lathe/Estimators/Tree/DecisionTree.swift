@@ -83,10 +83,29 @@ public struct TreeGrowth: Sendable, Equatable {
     }
 }
 
-/// The features column by column in single precision, as the tree builder reads them.
-/// - Throws: `FitError` for NaN, values beyond single precision, or sparse input.
-private func treeColumns(_ x: FeatureMatrix) throws(FitError) -> [Float] {
-    guard case let .dense(m) = x else { throw .sparseInputUnsupported(estimator: "tree") }
+/// Grows a tree on `x` with `criterion`: over presorted columns when `x` is dense, over
+/// compressed sparse columns when it is sparse.
+/// - Throws: `FitError` for values beyond single precision or `max_features` beyond the
+///   feature count.
+private func growTree<C: SplitCriterion>(_ x: FeatureMatrix, criterion: C, growth: TreeGrowth) throws(FitError)
+    -> (tree: TreeStructure, featureImportances: [Double]) {
+    var criterion = criterion
+    let settings = try growth.settings(rows: x.rowCount, features: x.columnCount)
+    func grow<Columns: TreeColumns>(_ columns: Columns) -> (TreeStructure, [Double]) {
+        var columns = columns
+        var builder = TreeBuilder<C, Columns>(featureCount: x.columnCount, outputCount: criterion.outputCount, settings: settings)
+        builder.build(&columns, &criterion)
+        return (builder.tree, builder.featureImportances)
+    }
+    switch x {
+    case let .dense(m): return grow(try denseTreeColumns(m))
+    case let .sparse(s): return grow(try SparseTreeColumns(transposed: s.transposed()))
+    }
+}
+
+/// Dense features column by column in single precision, as the tree builder reads them.
+/// - Throws: `FitError` for values beyond single precision.
+private func denseTreeColumns(_ m: Matrix) throws(FitError) -> DenseTreeColumns {
     let n = m.rowCount, f = m.columnCount
     var columns = [Float](repeating: 0, count: n * f)
     var representable = true
@@ -102,7 +121,7 @@ private func treeColumns(_ x: FeatureMatrix) throws(FitError) -> [Float] {
         }
     }
     guard representable else { throw .unsupportedInput("a feature value is too large for a tree (beyond single precision)") }
-    return columns
+    return DenseTreeColumns(columns: columns, rowCount: n, featureCount: f)
 }
 
 /// A CART decision tree classifier (scikit-learn's `DecisionTreeClassifier`): leaves hold
@@ -135,21 +154,17 @@ public struct DecisionTreeClassifier: Classifier, Equatable {
         return p
     }
 
-    /// Grows the tree on dense features.
-    /// - Throws: `FitError` for a single class, NaN, sparse input, or `max_features` beyond the
-    ///   feature count.
+    /// Grows the tree on dense or sparse features.
+    /// - Throws: `FitError` for a single class, NaN, or `max_features` beyond the feature count.
     public func fit(_ x: FeatureMatrix, _ y: [Int], classes: [String]) throws -> FittedDecisionTreeClassifier {
         try validateClassifierInputs(x, y, classCount: classes.count)
-        let columns = try treeColumns(x)
         let weights = try classWeight.weights(for: y, classes: classes)
         let kind: ClassificationCriterion.Kind = criterion == "gini" ? .gini : .entropy
         let impurity = ClassificationCriterion(kind: kind, labels: y.map { Int32($0) }, sampleWeights: y.map { weights[$0] },
                                                classCount: classes.count)
-        var builder = TreeBuilder(columns: columns, rowCount: x.rowCount, featureCount: x.columnCount, criterion: impurity,
-                                  settings: try growth.settings(rows: x.rowCount, features: x.columnCount))
-        builder.build()
-        return FittedDecisionTreeClassifier(estimator: self, classCount: classes.count, tree: builder.tree,
-                                            featureImportances: builder.featureImportances)
+        let grown = try growTree(x, criterion: impurity, growth: growth)
+        return FittedDecisionTreeClassifier(estimator: self, classCount: classes.count, tree: grown.tree,
+                                            featureImportances: grown.featureImportances)
     }
 }
 
@@ -221,25 +236,14 @@ public struct DecisionTreeRegressor: Regressor, Equatable {
         return p
     }
 
-    /// Grows the tree on dense features.
-    /// - Throws: `FitError` for NaN, sparse input, or `max_features` beyond the feature count.
+    /// Grows the tree on dense or sparse features.
+    /// - Throws: `FitError` for NaN or `max_features` beyond the feature count.
     public func fit(_ x: FeatureMatrix, _ y: [Double]) throws -> FittedDecisionTreeRegressor {
         try validateFitInputs(x, y)
-        let columns = try treeColumns(x)
-        let settings = try growth.settings(rows: x.rowCount, features: x.columnCount)
-        let tree: TreeStructure, importances: [Double]
-        if criterion == "absolute_error" {
-            var builder = TreeBuilder(columns: columns, rowCount: x.rowCount, featureCount: x.columnCount,
-                                      criterion: AbsoluteErrorCriterion(targets: y), settings: settings)
-            builder.build()
-            (tree, importances) = (builder.tree, builder.featureImportances)
-        } else {
-            var builder = TreeBuilder(columns: columns, rowCount: x.rowCount, featureCount: x.columnCount,
-                                      criterion: SquaredErrorCriterion(targets: y), settings: settings)
-            builder.build()
-            (tree, importances) = (builder.tree, builder.featureImportances)
-        }
-        return FittedDecisionTreeRegressor(estimator: self, tree: tree, featureImportances: importances)
+        let grown = criterion == "absolute_error"
+            ? try growTree(x, criterion: AbsoluteErrorCriterion(targets: y), growth: growth)
+            : try growTree(x, criterion: SquaredErrorCriterion(targets: y), growth: growth)
+        return FittedDecisionTreeRegressor(estimator: self, tree: grown.tree, featureImportances: grown.featureImportances)
     }
 }
 

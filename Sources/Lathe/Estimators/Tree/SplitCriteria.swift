@@ -1,14 +1,5 @@
 import Foundation
 
-/// Whether the rows up to sorted position `p` may go left and the rest right: the values on
-/// either side differ by more than scikit-learn's `FEATURE_THRESHOLD` (1e-7, compared in double
-/// precision), and each side keeps `minLeaf` rows.
-@inline(__always)
-func isSplitBoundary(_ values: UnsafeBufferPointer<Float>, after p: Int, minLeaf: Int) -> Bool {
-    let position = p + 1
-    return Double(values[position]) > Double(values[p]) + 1e-7 && position >= minLeaf && values.count - position >= minLeaf
-}
-
 /// Gini impurity or entropy over weighted class counts (scikit-learn's `gini`, `entropy` and
 /// `log_loss`, entropy in bits).
 struct ClassificationCriterion: SplitCriterion {
@@ -19,6 +10,7 @@ struct ClassificationCriterion: SplitCriterion {
     let classCount: Int
     private var totals: [Double]
     private var leftCounts: [Double]
+    private var leftWeight = 0.0
     private(set) var weight = 0.0
 
     init(kind: Kind, labels: [Int32], sampleWeights: [Double], classCount: Int) {
@@ -68,62 +60,59 @@ struct ClassificationCriterion: SplitCriterion {
         }
     }
 
-    mutating func bestSplit(_ sorted: UnsafeBufferPointer<Int32>, _ values: UnsafeBufferPointer<Float>,
-                            minLeaf: Int, bound: Double) -> (position: Int, proxy: Double)? {
-        let n = sorted.count, k = classCount
-        var best: (Int, Double)?
-        var bestProxy = bound
-        var leftWeight = 0.0
-        let kind = self.kind, weight = self.weight
-        labels.withUnsafeBufferPointer { y in
-            sampleWeights.withUnsafeBufferPointer { w in
-                totals.withUnsafeBufferPointer { total in
-                    leftCounts.withUnsafeMutableBufferPointer { left in
-                        for c in 0..<k { left[c] = 0 }
-                        for p in 0..<(n - 1) {
-                            let i = Int(sorted[p])
-                            left[Int(y[i])] += w[i]
-                            leftWeight += w[i]
-                            let position = p + 1
-                            guard isSplitBoundary(values, after: p, minLeaf: minLeaf) else { continue }
-                            let rightWeight = weight - leftWeight
-                            // scikit-learn's proxy, −w_R·impurity_R − w_L·impurity_L, computed as it
-                            // does so that equally good splits tie-break the same way.
-                            var il = 0.0, ir = 0.0
-                            switch kind {
-                            case .gini:
-                                var sl = 0.0, sr = 0.0
-                                for c in 0..<k {
-                                    sl += left[c] * left[c]
-                                    let r = total[c] - left[c]
-                                    sr += r * r
-                                }
-                                il = 1 - sl / (leftWeight * leftWeight)
-                                ir = 1 - sr / (rightWeight * rightWeight)
-                            case .entropy:
-                                for c in 0..<k {
-                                    if left[c] > 0 {
-                                        let p = left[c] / leftWeight
-                                        il -= p * Self.log2(p)
-                                    }
-                                    let r = total[c] - left[c]
-                                    if r > 0 {
-                                        let p = r / rightWeight
-                                        ir -= p * Self.log2(p)
-                                    }
-                                }
-                            }
-                            let proxy = -rightWeight * ir - leftWeight * il
-                            if proxy > bestProxy {
-                                bestProxy = proxy
-                                best = (position, proxy)
-                            }
-                        }
-                    }
+    static var aggregatesZeros: Bool { true }
+
+    mutating func beginScan(_ sorted: UnsafeBufferPointer<Int32>) {
+        for c in 0..<classCount { leftCounts[c] = 0 }
+        leftWeight = 0
+    }
+
+    @inline(__always) mutating func moveLeft(_ sample: Int32) {
+        let i = Int(sample)
+        let w = sampleWeights[i]
+        leftCounts[Int(labels[i])] += w
+        leftWeight += w
+    }
+
+    mutating func moveAllLeft(except rest: UnsafeBufferPointer<Int32>) {
+        for c in 0..<classCount { leftCounts[c] = totals[c] }
+        leftWeight = weight
+        for i in rest {
+            let w = sampleWeights[Int(i)]
+            leftCounts[Int(labels[Int(i)])] -= w
+            leftWeight -= w
+        }
+    }
+
+    /// scikit-learn's proxy, −w_R·impurity_R − w_L·impurity_L, computed as it does so that
+    /// equally good splits tie-break the same way.
+    @inline(__always) func proxy(leftCount: Int, count: Int) -> Double {
+        let rightWeight = weight - leftWeight, leftWeight = self.leftWeight
+        var il = 0.0, ir = 0.0
+        switch kind {
+        case .gini:
+            var sl = 0.0, sr = 0.0
+            for c in 0..<classCount {
+                let l = leftCounts[c], r = totals[c] - l
+                sl += l * l
+                sr += r * r
+            }
+            il = 1 - sl / (leftWeight * leftWeight)
+            ir = 1 - sr / (rightWeight * rightWeight)
+        case .entropy:
+            for c in 0..<classCount {
+                let l = leftCounts[c], r = totals[c] - l
+                if l > 0 {
+                    let p = l / leftWeight
+                    il -= p * Self.log2(p)
+                }
+                if r > 0 {
+                    let p = r / rightWeight
+                    ir -= p * Self.log2(p)
                 }
             }
         }
-        return best
+        return -rightWeight * ir - leftWeight * il
     }
 
     mutating func sides(_ sorted: UnsafeBufferPointer<Int32>, position: Int)
@@ -144,7 +133,7 @@ struct ClassificationCriterion: SplitCriterion {
 /// Squared error: variance impurity, mean prediction (scikit-learn's `squared_error`).
 struct SquaredErrorCriterion: SplitCriterion {
     let targets: [Double]
-    private var sum = 0.0, squares = 0.0
+    private var sum = 0.0, squares = 0.0, leftSum = 0.0
     private(set) var weight = 0.0
 
     init(targets: [Double]) { self.targets = targets }
@@ -167,27 +156,21 @@ struct SquaredErrorCriterion: SplitCriterion {
 
     func value() -> [Double] { [sum / weight] }
 
-    mutating func bestSplit(_ sorted: UnsafeBufferPointer<Int32>, _ values: UnsafeBufferPointer<Float>,
-                            minLeaf: Int, bound: Double) -> (position: Int, proxy: Double)? {
-        let n = sorted.count, total = sum
-        var best: (Int, Double)?
-        var bestProxy = bound
-        var left = 0.0
-        targets.withUnsafeBufferPointer { y in
-            for p in 0..<(n - 1) {
-                left += y[Int(sorted[p])]
-                let position = p + 1
-                guard isSplitBoundary(values, after: p, minLeaf: minLeaf) else { continue }
-                let right = total - left
-                // Σ² / n per side: ordered as the decrease of the summed squared error.
-                let proxy = left * left / Double(position) + right * right / Double(n - position)
-                if proxy > bestProxy {
-                    bestProxy = proxy
-                    best = (position, proxy)
-                }
-            }
-        }
-        return best
+    static var aggregatesZeros: Bool { true }
+
+    mutating func beginScan(_ sorted: UnsafeBufferPointer<Int32>) { leftSum = 0 }
+
+    @inline(__always) mutating func moveLeft(_ sample: Int32) { leftSum += targets[Int(sample)] }
+
+    mutating func moveAllLeft(except rest: UnsafeBufferPointer<Int32>) {
+        leftSum = sum
+        for i in rest { leftSum -= targets[Int(i)] }
+    }
+
+    /// Σ² / n per side: ordered as the decrease of the summed squared error.
+    @inline(__always) func proxy(leftCount: Int, count: Int) -> Double {
+        let right = sum - leftSum
+        return leftSum * leftSum / Double(leftCount) + right * right / Double(count - leftCount)
     }
 
     mutating func sides(_ sorted: UnsafeBufferPointer<Int32>, position: Int)
@@ -213,6 +196,7 @@ struct AbsoluteErrorCriterion: SplitCriterion {
     private(set) var weight = 0.0
     /// Summed absolute deviations of each prefix (forward) and suffix (backward) of a scan.
     private var suffix: [Double] = []
+    private var forward = RunningMedian()
 
     init(targets: [Double]) { self.targets = targets }
 
@@ -228,8 +212,10 @@ struct AbsoluteErrorCriterion: SplitCriterion {
 
     func value() -> [Double] { [median] }
 
-    mutating func bestSplit(_ sorted: UnsafeBufferPointer<Int32>, _ values: UnsafeBufferPointer<Float>,
-                            minLeaf: Int, bound: Double) -> (position: Int, proxy: Double)? {
+    /// The median needs every sample in order, zeros included.
+    static var aggregatesZeros: Bool { false }
+
+    mutating func beginScan(_ sorted: UnsafeBufferPointer<Int32>) {
         let n = sorted.count
         if suffix.count < n + 1 { suffix = [Double](repeating: 0, count: n + 1) }
         var backward = RunningMedian()
@@ -237,21 +223,16 @@ struct AbsoluteErrorCriterion: SplitCriterion {
             backward.insert(targets[Int(sorted[p])])
             suffix[p] = backward.absoluteDeviation
         }
-        var forward = RunningMedian()
-        var best: (Int, Double)?
-        var bestProxy = bound
-        for p in 0..<(n - 1) {
-            forward.insert(targets[Int(sorted[p])])
-            let position = p + 1
-            guard isSplitBoundary(values, after: p, minLeaf: minLeaf) else { continue }
-            let proxy = -(forward.absoluteDeviation + suffix[position])
-            if proxy > bestProxy {
-                bestProxy = proxy
-                best = (position, proxy)
-            }
-        }
-        return best
+        forward = RunningMedian()
     }
+
+    mutating func moveLeft(_ sample: Int32) { forward.insert(targets[Int(sample)]) }
+
+    mutating func moveAllLeft(except rest: UnsafeBufferPointer<Int32>) {
+        preconditionFailure("absolute error scans every sample")
+    }
+
+    func proxy(leftCount: Int, count: Int) -> Double { -(forward.absoluteDeviation + suffix[leftCount]) }
 
     mutating func sides(_ sorted: UnsafeBufferPointer<Int32>, position: Int)
         -> (leftImpurity: Double, leftWeight: Double, rightImpurity: Double, rightWeight: Double) {
