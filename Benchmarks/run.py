@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Lathe against scikit-learn, side by side, in one run on one machine.
 
-    bash Benchmarks/run.sh [--quick] [SUITE ...]      suites: linear, text, classify, tree (default: all)
+    bash Benchmarks/run.sh [--quick] [SUITE ...]      suites: linear, text, classify, tree, mlp (default: all)
 
 Each suite prepares identical inputs, times scikit-learn here and Lathe through the release
 `lathe-bench` binary, and prints a table of best-of-N wall times and the ratio Lathe/sklearn
@@ -190,12 +190,68 @@ def suite_classify():
     return out
 
 
-SUITES = {"linear": suite_linear, "text": suite_text, "classify": suite_classify, "tree": suite_tree}
+def sklearn_mlp_worker(name, max_iter):
+    """5-fold stratified CV (seed 0) of MLPClassifier(random_state=0, max_iter) behind a scaler
+    (numeric data) or TfidfVectorizer (text), fit time, epochs and accuracy over the folds."""
+    import warnings
+    sys.path.insert(0, os.path.join(ROOT, "scripts"))
+    from make_fixtures import load_numeric, load_text
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.model_selection import StratifiedKFold
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    if name == "sms_spam":
+        y, x = load_text("sms_spam/sms_spam.tsv")
+        x, y = np.array(x, dtype=object), np.array(y)
+        first = TfidfVectorizer
+    else:
+        _, x, y = load_numeric(name, labels=True)
+        first = StandardScaler
+    fit = 0.0
+    epochs = correct = 0
+    for train, test in StratifiedKFold(5, shuffle=True, random_state=0).split(x, y):
+        model = make_pipeline(first(), MLPClassifier(random_state=0, max_iter=int(max_iter)))
+        start = time.perf_counter()
+        model.fit(x[train], y[train])
+        fit += time.perf_counter() - start
+        epochs += model[-1].n_iter_
+        correct += int(np.sum(model.predict(x[test]) == y[test]))
+    print(json.dumps({"name": "mlp cv", "seconds": fit, "epochs": epochs, "accuracy": correct / len(y)}))
+
+
+def suite_mlp():
+    out = ["MLP, 5-fold stratified CV (seed 0) of `MLPClassifier(random_state=0, max_iter=N)` behind StandardScaler "
+           "(digits) or TfidfVectorizer (sms_spam), both fitted per fold; fit time summed over the folds "
+           "(vectorizing included in both), accuracy over all test rows:", "",
+           "| data | scikit-learn fit (s) | Lathe fit (s) | Lathe / sklearn | per epoch: sklearn (ms) | per epoch: Lathe (ms) "
+           "| per-epoch ratio | epochs (sklearn / Lathe) | accuracy (sklearn / Lathe) |",
+           "|---|---|---|---|---|---|---|---|---|"]
+    cases = [("digits", 500, ["scaler=standard", "max_iter=500"])]
+    if not QUICK:
+        cases.append(("sms_spam", 50, ["max_iter=50"]))
+    for name, max_iter, settings in cases:
+        sk = json.loads(subprocess.run([sys.executable, __file__, "--worker", "mlp", name, str(max_iter)],
+                                       check=True, capture_output=True, text=True, cwd=ROOT).stdout.splitlines()[-1])
+        la = json.loads(subprocess.run([BENCH, "mlp", name, *settings],
+                                       check=True, capture_output=True, text=True, cwd=ROOT).stdout.splitlines()[-1])
+        per_sk, per_la = sk["seconds"] / sk["epochs"], la["seconds"] / la["epochs"]
+        out.append(f"| {name} (max_iter={max_iter}) | {sk['seconds']:.2f} | {la['seconds']:.2f} | {la['seconds'] / sk['seconds']:.3f}× "
+                   f"| {1000 * per_sk:.2f} | {1000 * per_la:.2f} | {per_la / per_sk:.3f}× | {sk['epochs']} / {la['epochs']} "
+                   f"| {sk['accuracy']:.4f} / {la['accuracy']:.4f} |")
+    return out
+
+
+SUITES = {"linear": suite_linear, "text": suite_text, "classify": suite_classify, "tree": suite_tree, "mlp": suite_mlp}
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--worker"]:
         if sys.argv[2] == "classify":
             sklearn_classify_worker(sys.argv[3], sys.argv[4], sys.argv[5])
+        elif sys.argv[2] == "mlp":
+            sklearn_mlp_worker(sys.argv[3], sys.argv[4])
         else:
             sklearn_tfidf_worker(sys.argv[3], sys.argv[4], int(sys.argv[5]))
         sys.exit(0)

@@ -233,6 +233,53 @@ def tree_fixtures():
                         "cv_accuracy": cv, "diabetes_r2": regression, "sms_spam_tree": sparse_tree})
 
 
+def mlp_fixtures():
+    import warnings
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    warnings.simplefilter("ignore", ConvergenceWarning)
+
+    # A few epochs of small networks, every solver path: weights and losses to compare
+    # closely (the same initial draws, shuffles, batches and steps).
+    short = []
+    for name, model in [
+        ("iris", MLPClassifier(hidden_layer_sizes=(7,), max_iter=5, random_state=0, batch_size=32)),
+        ("iris", MLPClassifier(hidden_layer_sizes=(6, 5), activation="tanh", solver="sgd", learning_rate_init=0.05,
+                               max_iter=4, random_state=3)),
+        ("breast_cancer", MLPClassifier(hidden_layer_sizes=(5,), activation="logistic", max_iter=3, random_state=1)),
+        ("breast_cancer", MLPClassifier(hidden_layer_sizes=(4,), solver="sgd", nesterovs_momentum=False,
+                                        learning_rate="invscaling", learning_rate_init=0.1, max_iter=3, shuffle=False,
+                                        random_state=2)),
+        ("diabetes", MLPRegressor(hidden_layer_sizes=(8,), activation="identity", max_iter=4, alpha=0.01, random_state=0)),
+        ("diabetes", MLPRegressor(hidden_layer_sizes=(8,), max_iter=6, early_stopping=True, random_state=5,
+                                  learning_rate_init=0.01)),
+    ]:
+        _, x, y = load_numeric(name, labels=isinstance(model, MLPClassifier))
+        x = StandardScaler().fit_transform(x)
+        model.fit(x, y)
+        params = {k: str(v).replace("(", "").replace(")", "").rstrip(",").replace(" ", "") for k, v in model.get_params().items()
+                  if k in ("hidden_layer_sizes", "activation", "solver", "learning_rate_init", "max_iter", "random_state",
+                           "batch_size", "nesterovs_momentum", "learning_rate", "shuffle", "alpha", "early_stopping")}
+        params = {k: v.lower() if v in ("True", "False") else v for k, v in params.items()}
+        short.append({"dataset": name, "task": "classification" if isinstance(model, MLPClassifier) else "regression",
+                      "params": params, "coefs": [c.tolist() for c in model.coefs_],
+                      "intercepts": [b.tolist() for b in model.intercepts_], "loss_curve": model.loss_curve_,
+                      "n_iter": model.n_iter_})
+    cv = {}
+    for name in ("digits", "breast_cancer"):
+        _, x, y = load_numeric(name, labels=True)
+        folds = StratifiedKFold(5, shuffle=True, random_state=0)
+        cv[name] = float(cross_val_score(make_pipeline(StandardScaler(), MLPClassifier(random_state=0, max_iter=500)),
+                                         x, y, cv=folds).mean())
+    _, x, y = load_numeric("diabetes")
+    r2 = float(cross_val_score(make_pipeline(StandardScaler(), MLPRegressor(random_state=0, max_iter=500)), x, y,
+                               cv=KFold(5, shuffle=True, random_state=0), scoring="r2").mean())
+    write("mlp.json", {"short": short, "cv_accuracy": cv, "diabetes_r2": r2})
+
+
 def classification_fixtures():
     from sklearn.metrics import (accuracy_score, balanced_accuracy_score, f1_score, log_loss,
                                  precision_score, recall_score, roc_auc_score)
@@ -374,6 +421,6 @@ if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     jobs = {"linear": linear_fixtures, "cv": cv_fixtures, "metrics": metric_fixtures, "text": text_fixtures,
             "scalers": scaler_fixtures, "logistic": logistic_fixtures,
-            "classification": classification_fixtures, "svm": svm_fixtures, "tree": tree_fixtures}
+            "classification": classification_fixtures, "svm": svm_fixtures, "tree": tree_fixtures, "mlp": mlp_fixtures}
     for name in sys.argv[1:] or list(jobs):
         jobs[name]()

@@ -120,6 +120,31 @@ do {
         let nodes = fitted!.tree.nodeCount
         report(["name": .string("tree fit"), "seconds": .number(fit), "nodes": .integer(Int64(nodes)),
                 "depth": .integer(Int64(fitted!.tree.depth))])
+    case "mlp":
+        // mlp DATASET [KEY=VALUE ...]: 5-fold stratified CV (seed 0) of `mlp` through the usual
+        // pipeline; fit seconds, epochs and test accuracy summed over the folds.
+        guard rest.count >= 1 else { fail("usage: lathe-bench mlp DATASET [KEY=VALUE ...]") }
+        let dataset = try Dataset.load(rest[0])
+        let assignments = rest.dropFirst().map { item -> (key: String, value: String) in
+            let parts = item.split(separator: "=", maxSplits: 1)
+            return (String(parts[0]), String(parts.count > 1 ? parts[1] : ""))
+        }
+        let spec = try ModelSpec(name: "mlp", task: .classification, assignments: assignments)
+        let classes = dataset.classes
+        let labels = dataset.targets.map { classes.firstIndex(of: $0)! }
+        let clock = ContinuousClock()
+        var fitSeconds = 0.0, epochs = 0, correct = 0
+        for split in try StratifiedKFold(foldCount: 5, shuffle: true, seed: 0).splits(rowCount: dataset.rowCount, labels: labels) {
+            let start = clock.now
+            let model = try await spec.fit(dataset, rows: split.train)
+            fitSeconds += seconds(clock.now - start)
+            guard case let .classifier(c, _) = model.fitted, let mlp = c as? FittedMLPClassifier else { fail("not an MLP") }
+            epochs += mlp.epochs
+            let predicted = try await model.classify(dataset.rows(split.test).features, classes: classes).predicted
+            correct += zip(predicted, split.test).filter { $0 == labels[$1] }.count
+        }
+        report(["name": .string("mlp cv"), "seconds": .number(fitSeconds), "epochs": .integer(Int64(epochs)),
+                "accuracy": .number(Double(correct) / Double(dataset.rowCount))])
     case "gemm":
         // gemm N REPEATS: the BLAS ceiling the linear fits are measured against.
         guard rest.count == 2, let n = Int(rest[0]), let repeats = Int(rest[1]) else { fail("usage: lathe-bench gemm N REPEATS") }

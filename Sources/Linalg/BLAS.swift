@@ -88,13 +88,34 @@ extension Matrix {
     /// - Throws: `LinalgError.shapeMismatch` when the inner dimensions differ.
     public static func gemm(_ a: Matrix, _ b: Matrix, transposeA: Bool = false, transposeB: Bool = false,
                             alpha: Double = 1) throws(LinalgError) -> Matrix {
+        var c = Matrix(rowCount: transposeA ? a.columnCount : a.rowCount, columnCount: transposeB ? b.rowCount : b.columnCount)
+        try gemm(a, b, transposeA: transposeA, transposeB: transposeB, alpha: alpha, into: &c)
+        return c
+    }
+
+    /// `C ← α·op(A)·op(B) + β·C` in place (`cblas_dgemm`), for loops that reuse their buffers.
+    ///
+    /// - Parameters:
+    ///   - a: `m × k` (or `k × m` with `transposeA`).
+    ///   - b: `k × n` (or `n × k` with `transposeB`).
+    ///   - beta: scale of `c`'s old contents (0: overwritten, even if they were NaN).
+    ///   - c: `m × n`.
+    /// - Throws: `LinalgError.shapeMismatch` when the inner dimensions or `c`'s shape differ.
+    public static func gemm(_ a: Matrix, _ b: Matrix, transposeA: Bool = false, transposeB: Bool = false,
+                            alpha: Double = 1, beta: Double = 0, into c: inout Matrix) throws(LinalgError) {
         let m = transposeA ? a.columnCount : a.rowCount
         let k = transposeA ? a.rowCount : a.columnCount
         let kb = transposeB ? b.columnCount : b.rowCount
         let n = transposeB ? b.rowCount : b.columnCount
         guard k == kb else { throw .shapeMismatch(operation: "gemm", left: [m, k], right: [kb, n]) }
-        var c = Matrix(rowCount: m, columnCount: n)
-        guard m > 0, n > 0, k > 0 else { return c }
+        guard c.rowCount == m, c.columnCount == n else { throw .shapeMismatch(operation: "gemm into", left: [m, n], right: c.shape) }
+        guard m > 0, n > 0 else { return }
+        guard k > 0 else {
+            c.withUnsafeMutableBufferPointer { cp in
+                for e in cp.indices { cp[e] = beta == 0 ? 0 : beta * cp[e] }
+            }
+            return
+        }
         let (m32, n32, k32) = (try lapackInt(m, "gemm"), try lapackInt(n, "gemm"), try lapackInt(k, "gemm"))
         let lda = try lapackInt(max(1, a.columnCount), "gemm")
         let ldb = try lapackInt(max(1, b.columnCount), "gemm")
@@ -104,11 +125,10 @@ extension Matrix {
                     cblas_dgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans,
                                 transposeB ? CblasTrans : CblasNoTrans,
                                 m32, n32, k32, alpha, ap.baseAddress, lda, bp.baseAddress, ldb,
-                                0, cp.baseAddress, n32)
+                                beta, cp.baseAddress, n32)
                 }
             }
         }
-        return c
     }
 
     /// Matrix–vector product `A·x`, or `Aᵀ·x` with `transpose` (`cblas_dgemv`).

@@ -207,11 +207,22 @@ public struct SparseMatrix: Sendable, Equatable {
     /// split across up to `BLAS.kernelThreadCount` threads, as a BLAS kernel would.
     /// - Throws: `LinalgError.shapeMismatch` when `B` has the wrong number of rows.
     public func multiply(_ b: Matrix) throws(LinalgError) -> Matrix {
+        var out = Matrix(rowCount: rowCount, columnCount: b.columnCount)
+        try multiply(b, into: &out)
+        return out
+    }
+
+    /// `out ← X·B` in place, for loops that reuse their buffers.
+    /// - Throws: `LinalgError.shapeMismatch` when `B` has the wrong number of rows or `out` is
+    ///   not `rowCount × B.columnCount`.
+    public func multiply(_ b: Matrix, into out: inout Matrix) throws(LinalgError) {
         guard b.rowCount == columnCount else {
             throw .shapeMismatch(operation: "SparseMatrix.multiply", left: shape, right: b.shape)
         }
         let k = b.columnCount
-        var out = Matrix(rowCount: rowCount, columnCount: k)
+        guard out.rowCount == rowCount, out.columnCount == k else {
+            throw .shapeMismatch(operation: "SparseMatrix.multiply into", left: [rowCount, k], right: out.shape)
+        }
         let blocks = kernelBlocks(work: storedCount * k)
         rowOffsets.withUnsafeBufferPointer { ro in
             columnIndices.withUnsafeBufferPointer { ci in
@@ -224,6 +235,7 @@ public struct SparseMatrix: Sendable, Equatable {
                                 // Each block owns its rows of the result.
                                 for i in (rows * t / blocks)..<(rows * (t + 1) / blocks) {
                                     let o = p.out + i &* k
+                                    for c in 0..<k { o[c] = 0 }
                                     for q in p.offsets[i]..<p.offsets[i &+ 1] {
                                         let v = p.values[q]
                                         let r = p.dense.baseAddress! + Int(p.columns[q]) &* k
@@ -236,51 +248,63 @@ public struct SparseMatrix: Sendable, Equatable {
                 }
             }
         }
+    }
+
+    /// `Xᵀ·B` for a dense `B` (`rowCount × k`): a dense `columnCount × k` result.
+    /// - Throws: `LinalgError.shapeMismatch` when `B` has the wrong number of rows.
+    public func transposeMultiply(_ b: Matrix) throws(LinalgError) -> Matrix {
+        var out = Matrix(rowCount: columnCount, columnCount: b.columnCount)
+        try transposeMultiply(b, into: &out)
         return out
     }
 
-    /// `Xᵀ·B` for a dense `B` (`rowCount × k`): a dense `columnCount × k` result. Threads
-    /// accumulate into private copies that are summed at the end.
-    /// - Throws: `LinalgError.shapeMismatch` when `B` has the wrong number of rows.
-    public func transposeMultiply(_ b: Matrix) throws(LinalgError) -> Matrix {
+    /// `out ← Xᵀ·B` in place, for loops that reuse their buffers. Large products split the rows
+    /// across threads, each accumulating into a private copy, summed at the end.
+    /// - Throws: `LinalgError.shapeMismatch` when `B` has the wrong number of rows or `out` is
+    ///   not `columnCount × B.columnCount`.
+    public func transposeMultiply(_ b: Matrix, into out: inout Matrix) throws(LinalgError) {
         guard b.rowCount == rowCount else {
             throw .shapeMismatch(operation: "SparseMatrix.transposeMultiply", left: shape, right: b.shape)
         }
         let k = b.columnCount
+        guard out.rowCount == columnCount, out.columnCount == k else {
+            throw .shapeMismatch(operation: "SparseMatrix.transposeMultiply into", left: [columnCount, k], right: out.shape)
+        }
         let blocks = kernelBlocks(work: storedCount * k)
         let size = columnCount * k
-        var partial = [Double](repeating: 0, count: size * blocks)
+        var partial = [Double](repeating: 0, count: size * (blocks - 1))
         rowOffsets.withUnsafeBufferPointer { ro in
             columnIndices.withUnsafeBufferPointer { ci in
                 values.withUnsafeBufferPointer { vs in
                     b.withUnsafeBufferPointer { bp in
-                        partial.withUnsafeMutableBufferPointer { pp in
-                            let base = pp.baseAddress!
-                            let p = KernelPointers(offsets: ro, columns: ci, values: vs, dense: bp, out: base)
-                            let rows = rowCount
-                            DispatchQueue.concurrentPerform(iterations: blocks) { t in
-                                // Each block owns its private accumulator.
-                                let acc = p.out + t &* size
-                                for i in (rows * t / blocks)..<(rows * (t + 1) / blocks) {
-                                    let r = p.dense.baseAddress! + i &* k
-                                    for q in p.offsets[i]..<p.offsets[i &+ 1] {
-                                        let v = p.values[q]
-                                        let o = acc + Int(p.columns[q]) &* k
-                                        for c in 0..<k { o[c] += v * r[c] }
+                        out.withUnsafeMutableBufferPointer { op in
+                            for e in 0..<size { op[e] = 0 }
+                            partial.withUnsafeMutableBufferPointer { pp in
+                                let p = KernelPointers(offsets: ro, columns: ci, values: vs, dense: bp, out: op.baseAddress!)
+                                let spare = PrivateAccumulators(base: pp.baseAddress)
+                                let rows = rowCount
+                                DispatchQueue.concurrentPerform(iterations: blocks) { t in
+                                    // Block 0 writes the result; the others their private accumulator.
+                                    let acc = t == 0 ? p.out : spare.base! + (t - 1) &* size
+                                    for i in (rows * t / blocks)..<(rows * (t + 1) / blocks) {
+                                        let r = p.dense.baseAddress! + i &* k
+                                        for q in p.offsets[i]..<p.offsets[i &+ 1] {
+                                            let v = p.values[q]
+                                            let o = acc + Int(p.columns[q]) &* k
+                                            for c in 0..<k { o[c] += v * r[c] }
+                                        }
                                     }
                                 }
-                            }
-                            for t in 1..<max(blocks, 1) {
-                                let src = base + t * size
-                                for e in 0..<size { base[e] += src[e] }
+                                for t in 1..<max(blocks, 1) {
+                                    let src = pp.baseAddress! + (t - 1) * size
+                                    for e in 0..<size { op[e] += src[e] }
+                                }
                             }
                         }
                     }
                 }
             }
         }
-        if blocks > 1 { partial.removeLast(size * (blocks - 1)) }
-        return try! Matrix(rowCount: columnCount, columnCount: k, elements: partial)
     }
 
     /// The transpose, in CSR form (so the CSC form of this matrix): `columnCount × rowCount`.
@@ -325,6 +349,12 @@ public struct SparseMatrix: Sendable, Equatable {
 /// limits BLAS threads (parallel folds) limits these too.
 func kernelBlocks(work: Int) -> Int {
     work < 1_000_000 ? 1 : max(1, min(BLAS.kernelThreadCount, 16))
+}
+
+/// The private accumulators of `transposeMultiply`'s extra threads (nil when there are none);
+/// each thread writes only its own.
+private struct PrivateAccumulators: @unchecked Sendable {
+    let base: UnsafeMutablePointer<Double>?
 }
 
 /// The raw pointers of one kernel call, handed to its worker threads. Sound because every

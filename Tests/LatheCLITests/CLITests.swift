@@ -205,6 +205,15 @@ func expectError(_ result: CommandResult, status: Int32, containing fragment: St
         #expect(svm.status == 0)
         let decision = try parseJSON(String(try lathe(["predict", "svm.lathe", "--json"], stdin: lines, in: dir).stdout.split(separator: "\n")[0]))
         #expect(decision["decision"]?.objectValue?["spam"] != nil)
+        // The non-linear models export text classifiers the same way (a sparse first layer,
+        // compressed sparse tree columns).
+        for model in ["mlp", "tree"] {
+            let settings = model == "mlp" ? ["--set", "max_iter=3"] : []
+            let trained = try lathe(["train", "sms_spam", "--model", model, "--out", "\(model).lathe"] + settings, in: dir)
+            #expect(trained.status == 0, "\(model): \(trained.stderr)")
+            let predicted = try lathe(["predict", "\(model).lathe"], stdin: lines, in: dir)
+            #expect(predicted.stdout == "spam\nham\n", "\(model): \(predicted.stderr)")
+        }
     }
 
     @Test func badDataIsStatusOneWithOneErrorLine() throws {

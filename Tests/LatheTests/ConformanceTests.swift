@@ -68,6 +68,17 @@ func requireSendable<T: Sendable>(_: T.Type) {}
         try checkRegressorConformance(Ridge(alpha: 3, fitIntercept: false), x: x, y: y)
     }
 
+    @Test func mlp() throws {
+        let (x, y) = Self.problem()
+        var training = MLPTraining()
+        training.hiddenLayerSizes = [8, 4]
+        training.maxIterations = 30
+        try checkRegressorConformance(MLPRegressor(training: training), x: x, y: y)
+        training.solver = .sgd
+        training.activation = .tanh
+        try checkRegressorConformance(MLPRegressor(training: training), x: x, y: y)
+    }
+
     @Test func everyRegisteredEstimatorRoundTrips() async throws {
         let (x, y) = Self.problem()
         let data = Dataset(name: "t", features: .numeric(x, names: ["a", "b", "c", "d"]),
@@ -83,6 +94,9 @@ func requireSendable<T: Sendable>(_: T.Type) {}
     @Test func fittedTypesAreSendable() {
         requireSendable(FittedLinearRegression.self)
         requireSendable(FittedRidge.self)
+        requireSendable(FittedMLPClassifier.self)
+        requireSendable(FittedMLPRegressor.self)
+        requireSendable(FittedDecisionTreeClassifier.self)
         requireSendable(TrainedModel.self)
         #expect(Bool(true))
     }

@@ -30,8 +30,6 @@ public protocol FittedClassifier: FittedModel {
     func decisionFunction(_ x: FeatureMatrix) throws -> Matrix
     /// Class probabilities, `rows × classCount`, or nil for a model without them.
     func probabilities(_ x: FeatureMatrix) throws -> Matrix?
-    /// Whether fitting converged within its iteration limit (nil when the question does not arise).
-    var converged: Bool? { get }
 }
 
 extension FittedClassifier {
@@ -121,6 +119,22 @@ extension FeatureMatrix {
         switch self {
         case let .dense(m): return try Matrix.gemm(m, b, transposeA: true)
         case let .sparse(s): return try s.transposeMultiply(b)
+        }
+    }
+
+    /// `out ← X·B` in place.
+    func multiply(_ b: Matrix, into out: inout Matrix) throws(LinalgError) {
+        switch self {
+        case let .dense(m): try Matrix.gemm(m, b, into: &out)
+        case let .sparse(s): try s.multiply(b, into: &out)
+        }
+    }
+
+    /// `out ← Xᵀ·B` in place.
+    func transposeMultiply(_ b: Matrix, into out: inout Matrix) throws(LinalgError) {
+        switch self {
+        case let .dense(m): try Matrix.gemm(m, b, transposeA: true, into: &out)
+        case let .sparse(s): try s.transposeMultiply(b, into: &out)
         }
     }
 }

@@ -65,6 +65,13 @@ public protocol FittedModel: Sendable {
     var featureCount: Int { get }
     /// The learned numbers, by model-file tensor name.
     func tensors() -> [String: Tensor]
+    /// Whether fitting converged within its iteration limit (nil when the question does not
+    /// arise, or for a model read from a file).
+    var converged: Bool? { get }
+}
+
+extension FittedModel {
+    public var converged: Bool? { nil }
 }
 
 /// An estimator that predicts a number.

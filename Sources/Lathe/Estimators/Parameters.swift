@@ -58,6 +58,8 @@ public struct ParameterSpec: Sendable {
         case countOrFraction(minimum: Int)
         /// `max_features`: `sqrt`, `log2`, `none` (all), a count `>= 1`, or a fraction in (0, 1].
         case maxFeatures
+        /// `auto` (chosen from the data) or an integer `>= minimum`, as `batch_size`.
+        case autoOrInt(minimum: Int)
     }
 
     public var name: String
@@ -85,6 +87,7 @@ public struct ParameterSpec: Sendable {
         case let .optionalInt(minimum): return "none or an integer >= \(minimum)"
         case let .countOrFraction(minimum): return "an integer >= \(minimum) or a fraction in (0.0, 1.0]"
         case .maxFeatures: return "sqrt, log2, none, an integer >= 1 or a fraction in (0.0, 1.0]"
+        case let .autoOrInt(minimum): return "auto or an integer >= \(minimum)"
         }
     }
 
@@ -123,6 +126,8 @@ public struct ParameterSpec: Sendable {
             value = text.lowercased() == "none" ? ParameterValue.none : Int(text).flatMap { $0 >= minimum ? .int($0) : nil }
         case let .countOrFraction(minimum):
             value = Self.countOrFraction(text, minimum: minimum)
+        case let .autoOrInt(minimum):
+            value = text.lowercased() == "auto" ? .string("auto") : Int(text).flatMap { $0 >= minimum ? .int($0) : nil }
         case .maxFeatures:
             switch text.lowercased() {
             case "sqrt", "log2": value = .string(text.lowercased())
@@ -156,6 +161,8 @@ public struct ParameterSpec: Sendable {
         case (.countOrFraction, .number(let d)), (.maxFeatures, .number(let d)):
             return d > 0 && d <= 1 ? .double(d) : nil
         case (.maxFeatures, .string(let word)) where word == "sqrt" || word == "log2": return .string(word)
+        case (.autoOrInt, .string("auto")): return .string("auto")
+        case (.autoOrInt, .integer(let i)): return try? parse(String(i))
         case (.ints, .array(let items)):
             let ints = items.compactMap { $0.integerValue.flatMap { Int(exactly: $0) } }
             guard ints.count == items.count else { return nil }
@@ -240,6 +247,21 @@ public struct Parameters: Sendable, Equatable {
         case let .int(i): return i
         case .none: return nil
         default: preconditionFailure("\(name) is not an optional integer")
+        }
+    }
+
+    /// A list of integers (`hidden_layer_sizes`).
+    public func ints(_ name: String) -> [Int] {
+        if case let .ints(list) = self[name] { return list }
+        preconditionFailure("\(name) is not a list of integers")
+    }
+
+    /// An integer or `auto` (`batch_size`): nil for `auto`.
+    public func autoOrInt(_ name: String) -> Int? {
+        switch self[name] {
+        case let .int(i): return i
+        case .string("auto"): return nil
+        default: preconditionFailure("\(name) is not auto or an integer")
         }
     }
 

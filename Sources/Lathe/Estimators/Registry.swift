@@ -99,6 +99,9 @@ public enum EstimatorRegistry {
         EstimatorEntry(name: DecisionTreeClassifier.name, summary: "CART decision tree (presorted exact splits)",
                        implementations: [.classification: .classifier(DecisionTreeClassifier.self),
                                          .regression: .regressor(DecisionTreeRegressor.self)]),
+        EstimatorEntry(name: MLPClassifier.name, summary: "multilayer perceptron (Adam or SGD, BLAS gemm, CSR first layer)",
+                       implementations: [.classification: .classifier(MLPClassifier.self),
+                                         .regression: .regressor(MLPRegressor.self)]),
     ]
 
     /// The registered names, in registration order.

@@ -29,7 +29,7 @@ public enum ModelFile {
             "training": model.training.json.jsonText,
         ]
         if let classes = model.fitted.classes { metadata["classes"] = JSONValue.array(classes.map { .string($0) }).jsonText }
-        if case let .classifier(c, _) = model.fitted, let converged = c.converged { metadata["converged"] = converged ? "true" : "false" }
+        if let converged = model.converged { metadata["converged"] = converged ? "true" : "false" }
         return SafeTensors(metadata: metadata,
                            tensors: model.fitted.model.tensors().merging(model.pipeline.tensors()) { a, _ in a })
     }

@@ -59,10 +59,7 @@ public struct TrainedModel: Sendable {
 
     /// False when fitting stopped at its iteration limit before converging; nil when unknown or
     /// not applicable.
-    public var converged: Bool? {
-        if case let .classifier(c, _) = fitted { return c.converged }
-        return nil
-    }
+    public var converged: Bool? { fitted.model.converged }
 
     /// True when the model takes raw text lines.
     public var takesText: Bool { pipeline.takesText }

@@ -195,7 +195,6 @@ public struct FittedDecisionTreeClassifier: FittedClassifier, Equatable {
     }
 
     public var featureCount: Int { featureImportances.count }
-    public var converged: Bool? { nil }
 
     public func tensors() -> [String: Tensor] { tree.tensors(featureImportances: featureImportances) }
 
