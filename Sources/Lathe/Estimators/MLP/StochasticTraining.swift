@@ -151,7 +151,7 @@ func trainNetwork(_ x: FeatureMatrix, targets: Matrix, output: OutputActivation,
     // Small products run faster on one thread than OpenBLAS's hand-off costs.
     let flopsPerBatch = batchSize * zip(network.units, network.units.dropFirst()).reduce(0) { $0 + $1.0 * $1.1 }
     let serial = flopsPerBatch < 50_000_000
-    var pass = Backpropagation(network: network, alpha: settings.alpha)
+    var pass = Backpropagation(network: network)
     var step = GradientStep(settings: settings, network: network)
     var order = Array(0..<n)
     var lossCurve: [Double] = []
@@ -168,9 +168,9 @@ func trainNetwork(_ x: FeatureMatrix, targets: Matrix, output: OutputActivation,
             var accumulated = 0.0
             for start in stride(from: 0, to: n, by: batchSize) {
                 let rows = Array(order[start..<min(start + batchSize, n)])
-                let loss = try pass.run(network, x.rows(rows), targets.rows(rows))
-                accumulated += loss * Double(rows.count)
-                step.apply(pass, to: &network)
+                let dataLoss = try pass.run(network, x.rows(rows), targets.rows(rows))
+                let squares = step.apply(pass, to: &network, rows: rows.count)
+                accumulated += (dataLoss + 0.5 * settings.alpha * squares / Double(rows.count)) * Double(rows.count)
             }
             let loss = accumulated / Double(n)
             guard loss.isFinite else {
@@ -234,9 +234,9 @@ private func validationScore(_ network: NeuralNetwork, _ x: FeatureMatrix, _ tar
 }
 
 /// One minibatch's forward and backward pass (scikit-learn's `_backprop`), into buffers kept
-/// from batch to batch.
+/// from batch to batch. The weight gradients are left as `Aᵀ·δ`: `GradientStep` adds the
+/// penalty and divides by the batch size in the same pass that moves the weights.
 struct Backpropagation {
-    let alpha: Double
     /// Layer outputs and the loss's gradients with respect to each layer's pre-activation,
     /// `rows × fanOut`; reallocated only when the batch size changes.
     private var layers: [Matrix] = []
@@ -244,14 +244,13 @@ struct Backpropagation {
     private(set) var weightGradients: [Matrix]
     private(set) var biasGradients: [[Double]]
 
-    init(network: NeuralNetwork, alpha: Double) {
-        self.alpha = alpha
+    init(network: NeuralNetwork) {
         weightGradients = network.weights.map { Matrix(rowCount: $0.rowCount, columnCount: $0.columnCount) }
         biasGradients = network.biases.map { [Double](repeating: 0, count: $0.count) }
     }
 
-    /// The batch's loss (mean log loss or half mean squared error, plus `α/2·‖W‖²/rows`);
-    /// leaves the gradients of that loss in `weightGradients` and `biasGradients`.
+    /// The batch's loss before the penalty (mean log loss or half mean squared error); leaves
+    /// `Aᵀ·δ` per layer in `weightGradients` and the bias gradients in `biasGradients`.
     mutating func run(_ network: NeuralNetwork, _ x: FeatureMatrix, _ y: Matrix) throws -> Double {
         let rows = x.rowCount, last = network.weights.count - 1
         if layers.first?.rowCount != rows {
@@ -259,14 +258,7 @@ struct Backpropagation {
             deltas = layers
         }
         try network.forward(x, into: &layers)
-        var loss = Self.loss(layers[last], y, network.output)
-        var squares = 0.0
-        for w in network.weights {
-            w.withUnsafeBufferPointer { v in
-                for e in v { squares += e * e }
-            }
-        }
-        loss += 0.5 * alpha * squares / Double(rows)
+        let loss = Self.loss(layers[last], y, network.output)
         // The output layer's delta: prediction − target, for each loss with its matching output.
         deltas[last].withUnsafeMutableBufferPointer { d in
             layers[last].withUnsafeBufferPointer { a in
@@ -281,12 +273,6 @@ struct Backpropagation {
                 try x.transposeMultiply(deltas[0], into: &weightGradients[0])
             } else {
                 try Matrix.gemm(layers[l - 1], deltas[l], transposeA: true, into: &weightGradients[l])
-            }
-            // (Aᵀ·δ + α·W) / rows, in scikit-learn's order of operations.
-            network.weights[l].withUnsafeBufferPointer { w in
-                weightGradients[l].withUnsafeMutableBufferPointer { g in
-                    for e in g.indices { g[e] = (g[e] + alpha * w[e]) / n }
-                }
             }
             let width = biasGradients[l].count
             deltas[l].withUnsafeBufferPointer { d in
@@ -339,6 +325,46 @@ struct Backpropagation {
     }
 }
 
+/// The numbers one update step needs, copied out for the worker threads.
+private struct StepConstants: Sendable {
+    let solver: MLPTraining.Solver
+    let rate, alpha, rows, beta1, beta2, epsilon, momentum: Double
+    let nesterov: Bool
+
+    init(settings: MLPTraining, rate: Double, alpha: Double, rows: Double) {
+        solver = settings.solver
+        self.rate = rate
+        self.alpha = alpha
+        self.rows = rows
+        beta1 = settings.beta1
+        beta2 = settings.beta2
+        epsilon = settings.epsilon
+        momentum = settings.momentum
+        nesterov = settings.nesterovsMomentum
+    }
+}
+
+/// One block's parameters, gradient and optimizer state, handed to worker threads. Sound
+/// because each thread touches only its own range of elements and `step` returns only after
+/// every thread has finished, while the buffers are pinned by `withUnsafe…`.
+private struct StepBuffers: @unchecked Sendable {
+    let parameters: UnsafeMutablePointer<Double>
+    let gradient: UnsafePointer<Double>
+    let first: UnsafeMutablePointer<Double>
+    /// Adam's second moments; nil for SGD.
+    let second: UnsafeMutablePointer<Double>?
+    let count: Int
+
+    init(_ p: UnsafeMutableBufferPointer<Double>, _ g: UnsafeBufferPointer<Double>, _ m: UnsafeMutableBufferPointer<Double>,
+         _ v: UnsafeMutableBufferPointer<Double>) {
+        parameters = p.baseAddress!
+        gradient = g.baseAddress!
+        first = m.baseAddress!
+        second = v.baseAddress
+        count = p.count
+    }
+}
+
 /// `x·log(y)`, 0 when `x` is 0 (SciPy's `xlogy`).
 @inline(__always) private func xlogy(_ x: Double, _ y: Double) -> Double { x == 0 ? 0 : x * log(y) }
 
@@ -354,56 +380,85 @@ struct GradientStep {
     init(settings: MLPTraining, network: NeuralNetwork) {
         self.settings = settings
         first = network.weights.map { [Double](repeating: 0, count: $0.elements.count) } + network.biases.map { [Double](repeating: 0, count: $0.count) }
-        second = settings.solver == .adam ? first : []
+        second = settings.solver == .adam ? first : first.map { _ in [] }
         learningRate = settings.learningRateInit
     }
 
-    /// Moves the weights by one step along the pass's gradients.
-    mutating func apply(_ pass: Backpropagation, to network: inout NeuralNetwork) {
+    /// Moves the weights by one step along the pass's gradients, finishing each weight
+    /// gradient, `(Aᵀ·δ + α·W) / rows` in scikit-learn's order of operations, in the same pass;
+    /// large layers are split across the cores. Returns `‖W‖²` of the weights the pass used,
+    /// for the loss's penalty.
+    mutating func apply(_ pass: Backpropagation, to network: inout NeuralNetwork, rows: Int) -> Double {
         let layerCount = network.weights.count
         if settings.solver == .adam {
             t += 1
             learningRate = settings.learningRateInit * (1 - pow(settings.beta2, Double(t))).squareRoot() / (1 - pow(settings.beta1, Double(t)))
         }
+        let weights = StepConstants(settings: settings, rate: learningRate, alpha: settings.alpha, rows: Double(rows))
+        // A bias gradient is already final: no penalty, no division.
+        let biases = StepConstants(settings: settings, rate: learningRate, alpha: 0, rows: 1)
+        var squares = 0.0
         for block in 0..<(2 * layerCount) {
             let l = block % layerCount
-            if block < layerCount {
-                network.weights[l].withUnsafeMutableBufferPointer { p in
-                    pass.weightGradients[l].withUnsafeBufferPointer { g in update(block, p, g) }
-                }
-            } else {
-                network.biases[l].withUnsafeMutableBufferPointer { p in
-                    pass.biasGradients[l].withUnsafeBufferPointer { g in update(block, p, g) }
-                }
-            }
-        }
-    }
-
-    private mutating func update(_ block: Int, _ p: UnsafeMutableBufferPointer<Double>, _ g: UnsafeBufferPointer<Double>) {
-        let rate = learningRate
-        switch settings.solver {
-        case .adam:
-            let b1 = settings.beta1, b2 = settings.beta2, eps = settings.epsilon
             first[block].withUnsafeMutableBufferPointer { m in
                 second[block].withUnsafeMutableBufferPointer { v in
-                    for e in p.indices {
-                        m[e] = b1 * m[e] + (1 - b1) * g[e]
-                        v[e] = b2 * v[e] + (1 - b2) * (g[e] * g[e])
-                        p[e] += -rate * m[e] / (v[e].squareRoot() + eps)
+                    if block < layerCount {
+                        network.weights[l].withUnsafeMutableBufferPointer { p in
+                            pass.weightGradients[l].withUnsafeBufferPointer { g in
+                                squares += Self.step(StepBuffers(p, g, m, v), weights)
+                            }
+                        }
+                    } else {
+                        network.biases[l].withUnsafeMutableBufferPointer { p in
+                            pass.biasGradients[l].withUnsafeBufferPointer { g in
+                                _ = Self.step(StepBuffers(p, g, m, v), biases)
+                            }
+                        }
                     }
                 }
             }
+        }
+        return squares
+    }
+
+    /// One block's update, on several threads when it is large; returns Σ w² before the step.
+    private static func step(_ buffers: StepBuffers, _ k: StepConstants) -> Double {
+        let count = buffers.count
+        let threads = count < 1 << 17 ? 1 : BLAS.kernelThreadCount
+        guard threads > 1 else { return update(buffers, 0..<count, k) }
+        // Partial sums in chunk order, so the result does not depend on timing.
+        return concurrentMap(count: threads, threads: threads) { c in
+            update(buffers, (count * c / threads)..<(count * (c + 1) / threads), k)
+        }.reduce(0, +)
+    }
+
+    @inline(__always)
+    private static func update(_ b: StepBuffers, _ range: Range<Int>, _ k: StepConstants) -> Double {
+        var squares = 0.0
+        let p = b.parameters, g = b.gradient, m = b.first
+        switch k.solver {
+        case .adam:
+            let v = b.second!, b1 = k.beta1, b2 = k.beta2
+            for e in range {
+                let w = p[e]
+                squares += w * w
+                let grad = (g[e] + k.alpha * w) / k.rows
+                m[e] = b1 * m[e] + (1 - b1) * grad
+                v[e] = b2 * v[e] + (1 - b2) * (grad * grad)
+                p[e] = w + -k.rate * m[e] / (v[e].squareRoot() + k.epsilon)
+            }
         case .sgd:
-            let momentum = settings.momentum, nesterov = settings.nesterovsMomentum
-            first[block].withUnsafeMutableBufferPointer { velocity in
-                for e in p.indices {
-                    var u = momentum * velocity[e] - rate * g[e]
-                    velocity[e] = u
-                    if nesterov { u = momentum * u - rate * g[e] }
-                    p[e] += u
-                }
+            for e in range {
+                let w = p[e]
+                squares += w * w
+                let grad = (g[e] + k.alpha * w) / k.rows
+                var u = k.momentum * m[e] - k.rate * grad
+                m[e] = u
+                if k.nesterov { u = k.momentum * u - k.rate * grad }
+                p[e] = w + u
             }
         }
+        return squares
     }
 
     /// SGD's `invscaling` schedule after an epoch: `η₀ / (samples seen + 1)^power_t`.
