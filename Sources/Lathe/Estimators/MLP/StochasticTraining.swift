@@ -210,27 +210,18 @@ func trainNetwork(_ x: FeatureMatrix, targets: Matrix, output: OutputActivation,
 /// Accuracy (classification) or r² (regression) on held-out rows, as scikit-learn's `_score`.
 private func validationScore(_ network: NeuralNetwork, _ x: FeatureMatrix, _ targets: Matrix) throws -> Double {
     let predicted = try network.outputs(x)
-    let n = x.rowCount
-    switch network.output {
-    case .identity:
-        let y = targets.elements, p = predicted.elements
-        let mean = y.reduce(0, +) / Double(y.count)
-        var residual = 0.0, total = 0.0
-        for i in y.indices {
-            residual += (y[i] - p[i]) * (y[i] - p[i])
-            total += (y[i] - mean) * (y[i] - mean)
-        }
-        return total > 0 ? 1 - residual / total : (residual == 0 ? 1 : 0)
-    case .logistic:
-        return Double((0..<n).filter { (predicted[$0, 0] > 0.5) == (targets[$0, 0] == 1) }.count) / Double(n)
-    case .softmax:
-        func argmax(_ m: Matrix, _ i: Int) -> Int {
+    func classes(_ m: Matrix) -> [Int] {
+        (0..<m.rowCount).map { i in
+            if m.columnCount == 1 { return m[i, 0] > 0.5 ? 1 : 0 }
             var best = 0
             for c in 1..<m.columnCount where m[i, c] > m[i, best] { best = c }
             return best
         }
-        return Double((0..<n).filter { argmax(predicted, $0) == argmax(targets, $0) }.count) / Double(n)
     }
+    if network.output == .identity {
+        return RegressionMetrics.r2(predicted: predicted.elements, expected: targets.elements)
+    }
+    return ClassificationMetrics.accuracy(expected: classes(targets), predicted: classes(predicted))
 }
 
 /// One minibatch's forward and backward pass (scikit-learn's `_backprop`), into buffers kept
