@@ -224,25 +224,31 @@ public struct SparseMatrix: Sendable, Equatable {
             throw .shapeMismatch(operation: "SparseMatrix.multiply into", left: [rowCount, k], right: out.shape)
         }
         let blocks = kernelBlocks(work: storedCount * k)
+        let rows = rowCount
+        withKernelPointers(b, &out) { p in
+            DispatchQueue.concurrentPerform(iterations: blocks) { t in
+                // Each block owns its rows of the result.
+                for i in (rows * t / blocks)..<(rows * (t + 1) / blocks) {
+                    let o = p.out + i &* k
+                    for c in 0..<k { o[c] = 0 }
+                    for q in p.offsets[i]..<p.offsets[i &+ 1] {
+                        let v = p.values[q]
+                        let r = p.dense.baseAddress! + Int(p.columns[q]) &* k
+                        for c in 0..<k { o[c] += v * r[c] }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Pins this matrix's arrays, `dense` and `out` for one kernel call.
+    private func withKernelPointers(_ dense: Matrix, _ out: inout Matrix, _ body: (KernelPointers) -> Void) {
         rowOffsets.withUnsafeBufferPointer { ro in
             columnIndices.withUnsafeBufferPointer { ci in
                 values.withUnsafeBufferPointer { vs in
-                    b.withUnsafeBufferPointer { bp in
+                    dense.withUnsafeBufferPointer { bp in
                         out.withUnsafeMutableBufferPointer { op in
-                            let p = KernelPointers(offsets: ro, columns: ci, values: vs, dense: bp, out: op.baseAddress!)
-                            let rows = rowCount
-                            DispatchQueue.concurrentPerform(iterations: blocks) { t in
-                                // Each block owns its rows of the result.
-                                for i in (rows * t / blocks)..<(rows * (t + 1) / blocks) {
-                                    let o = p.out + i &* k
-                                    for c in 0..<k { o[c] = 0 }
-                                    for q in p.offsets[i]..<p.offsets[i &+ 1] {
-                                        let v = p.values[q]
-                                        let r = p.dense.baseAddress! + Int(p.columns[q]) &* k
-                                        for c in 0..<k { o[c] += v * r[c] }
-                                    }
-                                }
-                            }
+                            body(KernelPointers(offsets: ro, columns: ci, values: vs, dense: bp, out: op.baseAddress!))
                         }
                     }
                 }
@@ -273,35 +279,26 @@ public struct SparseMatrix: Sendable, Equatable {
         let blocks = kernelBlocks(work: storedCount * k)
         let size = columnCount * k
         var partial = [Double](repeating: 0, count: size * (blocks - 1))
-        rowOffsets.withUnsafeBufferPointer { ro in
-            columnIndices.withUnsafeBufferPointer { ci in
-                values.withUnsafeBufferPointer { vs in
-                    b.withUnsafeBufferPointer { bp in
-                        out.withUnsafeMutableBufferPointer { op in
-                            for e in 0..<size { op[e] = 0 }
-                            partial.withUnsafeMutableBufferPointer { pp in
-                                let p = KernelPointers(offsets: ro, columns: ci, values: vs, dense: bp, out: op.baseAddress!)
-                                let spare = PrivateAccumulators(base: pp.baseAddress)
-                                let rows = rowCount
-                                DispatchQueue.concurrentPerform(iterations: blocks) { t in
-                                    // Block 0 writes the result; the others their private accumulator.
-                                    let acc = t == 0 ? p.out : spare.base! + (t - 1) &* size
-                                    for i in (rows * t / blocks)..<(rows * (t + 1) / blocks) {
-                                        let r = p.dense.baseAddress! + i &* k
-                                        for q in p.offsets[i]..<p.offsets[i &+ 1] {
-                                            let v = p.values[q]
-                                            let o = acc + Int(p.columns[q]) &* k
-                                            for c in 0..<k { o[c] += v * r[c] }
-                                        }
-                                    }
-                                }
-                                for t in 1..<max(blocks, 1) {
-                                    let src = pp.baseAddress! + (t - 1) * size
-                                    for e in 0..<size { op[e] += src[e] }
-                                }
-                            }
+        let rows = rowCount
+        partial.withUnsafeMutableBufferPointer { pp in
+            let spare = PrivateAccumulators(base: pp.baseAddress)
+            withKernelPointers(b, &out) { p in
+                for e in 0..<size { p.out[e] = 0 }
+                DispatchQueue.concurrentPerform(iterations: blocks) { t in
+                    // Block 0 writes the result; the others their private accumulator.
+                    let acc = t == 0 ? p.out : spare.base! + (t - 1) &* size
+                    for i in (rows * t / blocks)..<(rows * (t + 1) / blocks) {
+                        let r = p.dense.baseAddress! + i &* k
+                        for q in p.offsets[i]..<p.offsets[i &+ 1] {
+                            let v = p.values[q]
+                            let o = acc + Int(p.columns[q]) &* k
+                            for c in 0..<k { o[c] += v * r[c] }
                         }
                     }
+                }
+                for t in 1..<max(blocks, 1) {
+                    let src = spare.base! + (t - 1) * size
+                    for e in 0..<size { p.out[e] += src[e] }
                 }
             }
         }

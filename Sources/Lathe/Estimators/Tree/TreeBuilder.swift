@@ -267,7 +267,8 @@ struct SparseTreeColumns: TreeColumns {
                         for key in keys { marks[Int(key & 0xFFFF_FFFF)] = true }
                         var at = negatives
                         samples.withUnsafeBufferPointer { s in
-                            for row in s[start..<end].sorted() where !marks[Int(row)] {
+                            // Partitions are stable from 0..<n, so a node's samples are in row order.
+                            for row in s[start..<end] where !marks[Int(row)] {
                                 sr[at] = row
                                 sv[at] = 0
                                 at += 1
