@@ -25,6 +25,7 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        .target(name: "CKernels"),
         .target(
             name: "Linalg",
             dependencies: [
@@ -36,6 +37,7 @@ let package = Package(
             name: "Lathe",
             dependencies: [
                 "Linalg",
+                "CKernels",
                 "CZlib",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]

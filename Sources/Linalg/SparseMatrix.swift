@@ -143,6 +143,24 @@ public struct SparseMatrix: Sendable, Equatable {
         return SparseMatrix(unchecked: indices.count, columnCount, offsets, newIndices, newValues)
     }
 
+    /// The same rows restricted to the columns that hold stored entries, renumbered
+    /// `0..<columns.count` in increasing order; `columns[j]` is new column `j`'s old index.
+    /// Products with the result touch only those columns' rows of a dense factor (a
+    /// minibatch's gradient on a wide vocabulary).
+    public func compactingColumns() -> (matrix: SparseMatrix, columns: [Int32]) {
+        var newIndex = [Int32](repeating: -1, count: columnCount)
+        var columns: [Int32] = []
+        for c in columnIndices where newIndex[Int(c)] < 0 {
+            newIndex[Int(c)] = 0
+            columns.append(c)
+        }
+        columns.sort()
+        for (j, c) in columns.enumerated() { newIndex[Int(c)] = Int32(j) }
+        // A monotone renumbering keeps every row's indices strictly increasing.
+        let renumbered = columnIndices.map { newIndex[Int($0)] }
+        return (SparseMatrix(unchecked: rowCount, columns.count, rowOffsets, renumbered, values), columns)
+    }
+
     private init(unchecked rowCount: Int, _ columnCount: Int, _ offsets: [Int], _ indices: [Int32], _ values: [Double]) {
         self.rowCount = rowCount
         self.columnCount = columnCount

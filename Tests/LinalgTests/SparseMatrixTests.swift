@@ -26,6 +26,16 @@ import Testing
         #expect(sparse.rows([3, 1, 3]).dense() == dense.rows([3, 1, 3]))
     }
 
+    /// Dropping the empty columns keeps every row's entries, renumbered in column order.
+    @Test func compactingColumnsKeepsTheStoredOnes() throws {
+        let s = try SparseMatrix(columnCount: 6, rows: [[(4, 1), (1, 2)], [], [(4, 3), (5, -1)]])
+        let (compact, columns) = s.compactingColumns()
+        #expect(columns == [1, 4, 5])
+        #expect(compact.dense() == (try Matrix(rows: [[2, 1, 0], [0, 0, 0], [0, 3, -1]])))
+        let empty = try SparseMatrix(columnCount: 3, rows: [[], []]).compactingColumns()
+        #expect(empty.columns.isEmpty && empty.matrix.shape == [2, 0])
+    }
+
     @Test func rejectsInconsistentStructure() {
         #expect(throws: LinalgError.self) {
             try SparseMatrix(rowCount: 1, columnCount: 2, rowOffsets: [0, 2], columnIndices: [1, 0], values: [1, 1])

@@ -152,7 +152,8 @@ func trainNetwork(_ x: FeatureMatrix, targets: Matrix, output: OutputActivation,
     let flopsPerBatch = batchSize * zip(network.units, network.units.dropFirst()).reduce(0) { $0 + $1.0 * $1.1 }
     let serial = flopsPerBatch < 50_000_000
     var pass = Backpropagation(network: network)
-    var step = GradientStep(settings: settings, network: network)
+    let sparseInput = if case .sparse = x { true } else { false }
+    var step = GradientStep(settings: settings, network: network, sparseInput: sparseInput)
     var order = Array(0..<n)
     var lossCurve: [Double] = []
     var bestLoss = Double.infinity, bestScore = -Double.infinity, bestNetwork = network
@@ -165,12 +166,24 @@ func trainNetwork(_ x: FeatureMatrix, targets: Matrix, output: OutputActivation,
                 random.shuffle(&shuffled)
                 order = shuffled.map { order[$0] }
             }
-            var accumulated = 0.0
+            var batches: [(dataLoss: Double, rows: Int)] = []
             for start in stride(from: 0, to: n, by: batchSize) {
                 let rows = Array(order[start..<min(start + batchSize, n)])
-                let dataLoss = try pass.run(network, x.rows(rows), targets.rows(rows))
-                let squares = step.apply(pass, to: &network, rows: rows.count)
-                accumulated += (dataLoss + 0.5 * settings.alpha * squares / Double(rows.count)) * Double(rows.count)
+                let batch = x.rows(rows)
+                // Sparse input: the gradient of the first layer only on the batch's features.
+                var compact: (matrix: SparseMatrix, columns: [Int32])?
+                if case let .sparse(s) = batch {
+                    compact = s.compactingColumns()
+                    step.catchUp(compact!.columns, &network)
+                }
+                let dataLoss = try pass.run(network, batch, targets.rows(rows), compactInput: compact?.matrix)
+                step.apply(pass, to: &network, rows: rows.count, firstLayerRows: compact?.columns)
+                batches.append((dataLoss, rows.count))
+            }
+            var accumulated = 0.0
+            for (batch, squares) in zip(batches, step.finishEpoch(&network)) {
+                let rows = Double(batch.rows)
+                accumulated += (batch.dataLoss + 0.5 * settings.alpha * squares / rows) * rows
             }
             let loss = accumulated / Double(n)
             guard loss.isFinite else {
@@ -226,7 +239,8 @@ private func validationScore(_ network: NeuralNetwork, _ x: FeatureMatrix, _ tar
 
 /// One minibatch's forward and backward pass (scikit-learn's `_backprop`), into buffers kept
 /// from batch to batch. The weight gradients are left as `Aᵀ·δ`: `GradientStep` adds the
-/// penalty and divides by the batch size in the same pass that moves the weights.
+/// penalty and divides by the batch size in the same pass that moves the weights. With sparse
+/// input the first layer's gradient holds only the rows of the batch's features.
 struct Backpropagation {
     /// Layer outputs and the loss's gradients with respect to each layer's pre-activation,
     /// `rows × fanOut`; reallocated only when the batch size changes.
@@ -242,7 +256,9 @@ struct Backpropagation {
 
     /// The batch's loss before the penalty (mean log loss or half mean squared error); leaves
     /// `Aᵀ·δ` per layer in `weightGradients` and the bias gradients in `biasGradients`.
-    mutating func run(_ network: NeuralNetwork, _ x: FeatureMatrix, _ y: Matrix) throws -> Double {
+    /// - Parameter compactInput: `x` restricted to its stored columns
+    ///   (`SparseMatrix.compactingColumns`): the first gradient then has one row per column.
+    mutating func run(_ network: NeuralNetwork, _ x: FeatureMatrix, _ y: Matrix, compactInput: SparseMatrix? = nil) throws -> Double {
         let rows = x.rowCount, last = network.weights.count - 1
         if layers.first?.rowCount != rows {
             layers = network.weights.map { Matrix(rowCount: rows, columnCount: $0.columnCount) }
@@ -260,7 +276,12 @@ struct Backpropagation {
         }
         let n = Double(rows)
         for l in stride(from: last, through: 0, by: -1) {
-            if l == 0 {
+            if l == 0, let compactInput {
+                if weightGradients[0].rowCount != compactInput.columnCount {
+                    weightGradients[0] = Matrix(rowCount: compactInput.columnCount, columnCount: deltas[0].columnCount)
+                }
+                try compactInput.transposeMultiply(deltas[0], into: &weightGradients[0])
+            } else if l == 0 {
                 try x.transposeMultiply(deltas[0], into: &weightGradients[0])
             } else {
                 try Matrix.gemm(layers[l - 1], deltas[l], transposeA: true, into: &weightGradients[l])
@@ -316,154 +337,5 @@ struct Backpropagation {
     }
 }
 
-/// The numbers one update step needs, copied out for the worker threads.
-private struct StepConstants: Sendable {
-    let solver: MLPTraining.Solver
-    let rate, alpha, rows, beta1, beta2, epsilon, momentum: Double
-    let nesterov: Bool
-
-    init(settings: MLPTraining, rate: Double, alpha: Double, rows: Double) {
-        solver = settings.solver
-        self.rate = rate
-        self.alpha = alpha
-        self.rows = rows
-        beta1 = settings.beta1
-        beta2 = settings.beta2
-        epsilon = settings.epsilon
-        momentum = settings.momentum
-        nesterov = settings.nesterovsMomentum
-    }
-}
-
-/// One block's parameters, gradient and optimizer state, handed to worker threads. Sound
-/// because each thread touches only its own range of elements and `step` returns only after
-/// every thread has finished, while the buffers are pinned by `withUnsafe…`.
-private struct StepBuffers: @unchecked Sendable {
-    let parameters: UnsafeMutablePointer<Double>
-    let gradient: UnsafePointer<Double>
-    let first: UnsafeMutablePointer<Double>
-    /// Adam's second moments; nil for SGD.
-    let second: UnsafeMutablePointer<Double>?
-    let count: Int
-
-    init(_ p: UnsafeMutableBufferPointer<Double>, _ g: UnsafeBufferPointer<Double>, _ m: UnsafeMutableBufferPointer<Double>,
-         _ v: UnsafeMutableBufferPointer<Double>) {
-        parameters = p.baseAddress!
-        gradient = g.baseAddress!
-        first = m.baseAddress!
-        second = v.baseAddress
-        count = p.count
-    }
-}
-
 /// `x·log(y)`, 0 when `x` is 0 (SciPy's `xlogy`).
 @inline(__always) private func xlogy(_ x: Double, _ y: Double) -> Double { x == 0 ? 0 : x * log(y) }
-
-/// The optimizer's state: Adam's moment estimates or SGD's velocities, one buffer per weight
-/// matrix and bias vector (scikit-learn's `AdamOptimizer`, `SGDOptimizer`).
-struct GradientStep {
-    let settings: MLPTraining
-    private var first: [[Double]]
-    private var second: [[Double]]
-    private var t = 0
-    private(set) var learningRate: Double
-
-    init(settings: MLPTraining, network: NeuralNetwork) {
-        self.settings = settings
-        first = network.weights.map { [Double](repeating: 0, count: $0.elements.count) } + network.biases.map { [Double](repeating: 0, count: $0.count) }
-        second = settings.solver == .adam ? first : first.map { _ in [] }
-        learningRate = settings.learningRateInit
-    }
-
-    /// Moves the weights by one step along the pass's gradients, finishing each weight
-    /// gradient, `(Aᵀ·δ + α·W) / rows` in scikit-learn's order of operations, in the same pass;
-    /// large layers are split across the cores. Returns `‖W‖²` of the weights the pass used,
-    /// for the loss's penalty.
-    mutating func apply(_ pass: Backpropagation, to network: inout NeuralNetwork, rows: Int) -> Double {
-        let layerCount = network.weights.count
-        if settings.solver == .adam {
-            t += 1
-            learningRate = settings.learningRateInit * (1 - pow(settings.beta2, Double(t))).squareRoot() / (1 - pow(settings.beta1, Double(t)))
-        }
-        let weights = StepConstants(settings: settings, rate: learningRate, alpha: settings.alpha, rows: Double(rows))
-        // A bias gradient is already final: no penalty, no division.
-        let biases = StepConstants(settings: settings, rate: learningRate, alpha: 0, rows: 1)
-        var squares = 0.0
-        for block in 0..<(2 * layerCount) {
-            let l = block % layerCount
-            first[block].withUnsafeMutableBufferPointer { m in
-                second[block].withUnsafeMutableBufferPointer { v in
-                    if block < layerCount {
-                        network.weights[l].withUnsafeMutableBufferPointer { p in
-                            pass.weightGradients[l].withUnsafeBufferPointer { g in
-                                squares += Self.step(StepBuffers(p, g, m, v), weights)
-                            }
-                        }
-                    } else {
-                        network.biases[l].withUnsafeMutableBufferPointer { p in
-                            pass.biasGradients[l].withUnsafeBufferPointer { g in
-                                _ = Self.step(StepBuffers(p, g, m, v), biases)
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        return squares
-    }
-
-    /// One block's update, on several threads when it is large; returns Σ w² before the step.
-    private static func step(_ buffers: StepBuffers, _ k: StepConstants) -> Double {
-        let count = buffers.count
-        let threads = count < 1 << 17 ? 1 : BLAS.kernelThreadCount
-        guard threads > 1 else { return update(buffers, 0..<count, k) }
-        // Partial sums in chunk order, so the result does not depend on timing.
-        return concurrentMap(count: threads, threads: threads) { c in
-            update(buffers, (count * c / threads)..<(count * (c + 1) / threads), k)
-        }.reduce(0, +)
-    }
-
-    @inline(__always)
-    private static func update(_ b: StepBuffers, _ range: Range<Int>, _ k: StepConstants) -> Double {
-        var squares = 0.0
-        let p = b.parameters, g = b.gradient, m = b.first
-        switch k.solver {
-        case .adam:
-            let v = b.second!, b1 = k.beta1, b2 = k.beta2
-            for e in range {
-                let w = p[e]
-                squares += w * w
-                let grad = (g[e] + k.alpha * w) / k.rows
-                m[e] = b1 * m[e] + (1 - b1) * grad
-                v[e] = b2 * v[e] + (1 - b2) * (grad * grad)
-                p[e] = w + -k.rate * m[e] / (v[e].squareRoot() + k.epsilon)
-            }
-        case .sgd:
-            for e in range {
-                let w = p[e]
-                squares += w * w
-                let grad = (g[e] + k.alpha * w) / k.rows
-                var u = k.momentum * m[e] - k.rate * grad
-                m[e] = u
-                if k.nesterov { u = k.momentum * u - k.rate * grad }
-                p[e] = w + u
-            }
-        }
-        return squares
-    }
-
-    /// SGD's `invscaling` schedule after an epoch: `η₀ / (samples seen + 1)^power_t`.
-    mutating func epochEnded(samplesSeen: Int) {
-        if settings.solver == .sgd, settings.learningRate == .invscaling {
-            learningRate = settings.learningRateInit / pow(Double(samplesSeen + 1), settings.powerT)
-        }
-    }
-
-    /// After `n_iter_no_change` epochs without improvement: stop, except that SGD's `adaptive`
-    /// schedule divides its step by 5 and goes on while the step is above 1e-6.
-    mutating func shouldStop() -> Bool {
-        guard settings.solver == .sgd, settings.learningRate == .adaptive, learningRate > 1e-6 else { return true }
-        learningRate /= 5
-        return false
-    }
-}
