@@ -22,6 +22,7 @@ import sklearn
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORK = os.path.join(ROOT, ".build-bench")
 BENCH = os.path.join(ROOT, ".build", "release", "lathe-bench")
+LATHE = os.path.join(ROOT, ".build", "release", "lathe")
 QUICK = "--quick" in sys.argv
 
 
@@ -37,6 +38,13 @@ def best_of(repeats, fn):
 def lathe(*args):
     out = subprocess.run([BENCH, *map(str, args)], check=True, capture_output=True, text=True).stdout
     return {r["name"]: r for r in map(json.loads, out.splitlines())}
+
+
+def lathe_cv(*args):
+    """Wall seconds and the `cv --json` document of `lathe cv ARGS --json`, as a user runs it."""
+    start = time.perf_counter()
+    out = subprocess.run([LATHE, "cv", *map(str, args), "--json"], check=True, capture_output=True, text=True, cwd=ROOT).stdout
+    return time.perf_counter() - start, json.loads(out)
 
 
 def row(name, sk, la, note=""):
@@ -222,6 +230,27 @@ def sklearn_mlp_worker(name, max_iter):
     print(json.dumps({"name": "mlp cv", "seconds": fit, "epochs": epochs, "accuracy": correct / len(y)}))
 
 
+def sklearn_cv_worker(name, max_iter, n_jobs):
+    """Wall seconds of `cross_validate` (5-fold stratified, seed 0) of the sms_spam TF-IDF + MLP
+    pipeline with `n_jobs` (0: None, scikit-learn's default), and the mean accuracy."""
+    import warnings
+    sys.path.insert(0, os.path.join(ROOT, "scripts"))
+    from make_fixtures import load_text
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.model_selection import StratifiedKFold, cross_validate
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.pipeline import make_pipeline
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    y, x = load_text(f"{name}/{name}.tsv")
+    x, y = np.array(x, dtype=object), np.array(y)
+    model = make_pipeline(TfidfVectorizer(), MLPClassifier(random_state=0, max_iter=int(max_iter)))
+    start = time.perf_counter()
+    scores = cross_validate(model, x, y, cv=StratifiedKFold(5, shuffle=True, random_state=0),
+                            n_jobs=int(n_jobs) or None)["test_score"]
+    print(json.dumps({"seconds": time.perf_counter() - start, "accuracy": float(scores.mean())}))
+
+
 def suite_mlp():
     out = ["MLP, 5-fold stratified CV (seed 0) of `MLPClassifier(random_state=0, max_iter=N)` behind StandardScaler "
            "(digits) or TfidfVectorizer (sms_spam), both fitted per fold; fit time summed over the folds "
@@ -241,10 +270,44 @@ def suite_mlp():
         out.append(f"| {name} (max_iter={max_iter}) | {sk['seconds']:.2f} | {la['seconds']:.2f} | {la['seconds'] / sk['seconds']:.3f}× "
                    f"| {1000 * per_sk:.2f} | {1000 * per_la:.2f} | {per_la / per_sk:.3f}× | {sk['epochs']} / {la['epochs']} "
                    f"| {sk['accuracy']:.4f} / {la['accuracy']:.4f} |")
+    if QUICK:
+        return out
+    # The whole cross-validation as users run it: scikit-learn's `cross_validate` (its default
+    # n_jobs=None runs the folds one after another; n_jobs=2 in worker processes) against
+    # `lathe cv` (by default one fold per core, one thread each; --jobs 1: one fold at a time).
+    out += ["", "The same sms_spam CV end to end, wall time of the whole run (loading, vectorizing, fitting and "
+            "scoring every fold):", "",
+            "| run | wall (s) | Lathe / sklearn default | mean accuracy |", "|---|---|---|---|"]
+    runs = []
+    for n_jobs in (0, 2):
+        sk = json.loads(subprocess.run([sys.executable, __file__, "--worker", "cv", "sms_spam", "50", str(n_jobs)],
+                                       check=True, capture_output=True, text=True, cwd=ROOT).stdout.splitlines()[-1])
+        runs.append((f"scikit-learn `cross_validate`, n_jobs={n_jobs or None}", sk["seconds"], sk["accuracy"]))
+    for jobs in ([], ["--jobs", "1"]):
+        seconds, report = lathe_cv("sms_spam", "--model", "mlp", "--set", "max_iter=50", *jobs)
+        runs.append((f"`lathe cv sms_spam --model mlp --set max_iter=50{' ' + ' '.join(jobs) if jobs else ''}`",
+                     seconds, report["mean"]["accuracy"]))
+    for label, seconds, accuracy in runs:
+        out.append(f"| {label} | {seconds:.2f} | {seconds / runs[0][1]:.3f}× | {accuracy:.4f} |")
     return out
 
 
-SUITES = {"linear": suite_linear, "text": suite_text, "classify": suite_classify, "tree": suite_tree, "mlp": suite_mlp}
+def suite_cv():
+    """Issue 6: parallel folds against one fold at a time, the same scores either way."""
+    out = ["`lathe cv` with the default parallelism (one fold per core, one BLAS thread each) against `--jobs 1`, "
+           "5-fold stratified CV (seed 0), wall time of the whole run:", "",
+           "| run | --jobs 1 (s) | default (s) | default / --jobs 1 | scores equal |", "|---|---|---|---|---|"]
+    cases = [("datasets/20news/20news-bydate-train.jsonl.gz", "svm")] if not QUICK else [("sms_spam", "svm")]
+    for data, model in cases:
+        serial, one = lathe_cv(data, "--model", model, "--jobs", "1")
+        parallel, many = lathe_cv(data, "--model", model)
+        equal = one["scores"] == many["scores"]
+        out.append(f"| `lathe cv {data} --model {model}` | {serial:.2f} | {parallel:.2f} | {parallel / serial:.2f}× | {equal} |")
+    return out
+
+
+SUITES = {"linear": suite_linear, "text": suite_text, "classify": suite_classify, "tree": suite_tree, "mlp": suite_mlp,
+          "cv": suite_cv}
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--worker"]:
@@ -252,6 +315,8 @@ if __name__ == "__main__":
             sklearn_classify_worker(sys.argv[3], sys.argv[4], sys.argv[5])
         elif sys.argv[2] == "mlp":
             sklearn_mlp_worker(sys.argv[3], sys.argv[4])
+        elif sys.argv[2] == "cv":
+            sklearn_cv_worker(sys.argv[3], sys.argv[4], sys.argv[5])
         else:
             sklearn_tfidf_worker(sys.argv[3], sys.argv[4], int(sys.argv[5]))
         sys.exit(0)

@@ -417,10 +417,45 @@ def metric_fixtures():
     write("regression_metrics.json", {"cases": out})
 
 
+def selection_fixtures():
+    """`lathe compare`'s leaderboards (scikit-learn's pipelines: a StandardScaler in front of
+    logreg, svm and mlp) and the splitters' index lists."""
+    import warnings
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
+    from sklearn.model_selection import KFold, RepeatedStratifiedKFold, ShuffleSplit, StratifiedKFold, cross_validate
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import LinearSVC
+    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    scaled = lambda model: make_pipeline(StandardScaler(), model)
+    compare = {}
+    _, x, y = load_numeric("iris", labels=True)
+    models = {"logreg": scaled(LogisticRegression()), "svm": scaled(LinearSVC(random_state=0)),
+              "tree": DecisionTreeClassifier(random_state=0), "mlp": scaled(MLPClassifier(random_state=0))}
+    folds = StratifiedKFold(5, shuffle=True, random_state=0)
+    compare["iris"] = {name: cross_validate(m, x, y, cv=folds, scoring="accuracy")["test_score"].tolist()
+                       for name, m in models.items()}
+    _, x, y = load_numeric("diabetes")
+    models = {"linreg": LinearRegression(), "ridge": Ridge(), "tree": DecisionTreeRegressor(random_state=0),
+              "mlp": scaled(MLPRegressor(random_state=0))}
+    folds = KFold(5, shuffle=True, random_state=0)
+    compare["diabetes"] = {name: cross_validate(m, x, y, cv=folds, scoring="r2")["test_score"].tolist()
+                           for name, m in models.items()}
+    _, x, y = load_numeric("wine", labels=True)
+    shuffle = [{"train": tr.tolist(), "test": te.tolist()}
+               for tr, te in ShuffleSplit(n_splits=3, test_size=0.25, random_state=4).split(x)]
+    repeated = [te.tolist() for _, te in RepeatedStratifiedKFold(n_splits=3, n_repeats=2, random_state=9).split(x, y)]
+    write("selection.json", {"compare": compare, "shuffle_split": shuffle, "repeated_stratified_test": repeated})
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     jobs = {"linear": linear_fixtures, "cv": cv_fixtures, "metrics": metric_fixtures, "text": text_fixtures,
             "scalers": scaler_fixtures, "logistic": logistic_fixtures,
-            "classification": classification_fixtures, "svm": svm_fixtures, "tree": tree_fixtures, "mlp": mlp_fixtures}
+            "classification": classification_fixtures, "svm": svm_fixtures, "tree": tree_fixtures, "mlp": mlp_fixtures,
+            "selection": selection_fixtures}
     for name in sys.argv[1:] or list(jobs):
         jobs[name]()

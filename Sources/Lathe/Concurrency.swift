@@ -58,3 +58,29 @@ final class ResultSlots<T: Sendable>: @unchecked Sendable {
     }
     var values: [T] { slots.map { $0! } }
 }
+
+/// `body(i)` for every `i` in `0..<count` as child tasks, at most `maximumConcurrency` at a
+/// time, started in index order; the results in index order. `completed` runs on the calling
+/// task after each finishes, with the number finished so far. The first error cancels the rest.
+func mapConcurrently<T: Sendable>(
+    count: Int, maximumConcurrency: Int, completed: (Int) -> Void = { _ in },
+    _ body: @escaping @Sendable (Int) async throws -> T
+) async throws -> [T] {
+    try await withThrowingTaskGroup(of: (Int, T).self) { group in
+        var results = [T?](repeating: nil, count: count)
+        var started = 0, finished = 0
+        func startNext() {
+            let i = started
+            group.addTask { (i, try await body(i)) }
+            started += 1
+        }
+        while started < min(max(1, maximumConcurrency), count) { startNext() }
+        while let (i, value) = try await group.next() {
+            results[i] = value
+            finished += 1
+            completed(finished)
+            if started < count { startNext() }
+        }
+        return results.map { $0! }
+    }
+}

@@ -22,6 +22,18 @@ public enum BLAS {
         kernelThreads.store(count, ordering: .relaxed)
     }
 
+    /// Runs `body` with OpenBLAS and Linalg's kernels at `count` threads per call, then restores
+    /// the previous counts: for work that runs several fits at once (parallel folds).
+    public static func withThreadCount<R>(_ count: Int, _ body: () async throws -> R) async rethrows -> R {
+        let (savedBLAS, savedKernels) = (threadCount, kernelThreadCount)
+        setThreadCount(count)
+        defer {
+            openblas_set_num_threads(Int32(clamping: savedBLAS))
+            kernelThreads.store(savedKernels, ordering: .relaxed)
+        }
+        return try await body()
+    }
+
     /// The number of threads OpenBLAS currently uses.
     public static var threadCount: Int { Int(openblas_get_num_threads()) }
 

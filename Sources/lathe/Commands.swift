@@ -40,24 +40,30 @@ struct DatasetsCommand: ParsableCommand {
 }
 
 struct CrossValidateCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "cv", abstract: "K-fold cross-validate one model.")
+    static let configuration = CommandConfiguration(
+        commandName: "cv", abstract: "K-fold cross-validate one model, or grid-search its settings.")
 
     @OptionGroup var data: DataOptions
     @OptionGroup var model: ModelOptions
     @OptionGroup var split: SplitOptions
+    @OptionGroup var search: GridOptions
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
         let (dataset, task) = try data.load()
         let splitter = try split.splitter(for: task)
+        let jobs = try split.checkedJobs()
+        if !search.grid.isEmpty {
+            let result = try await search.run(model: model, on: dataset, task: task, splitter: splitter, jobs: jobs, output: output)
+            emit(output.json ? result.json.jsonText : result.text)
+            return
+        }
         let spec = try model.spec(task: task)
         let progress = output.progress
-        let report = try await CrossValidation.run(spec, on: dataset, splitter: splitter) { done, total in
+        let report = try await CrossValidation.run(spec, on: dataset, splitter: splitter, jobs: jobs) { done, total in
             progress.update("cv \(spec.entry.name)", done: done, total: total)
         }
-        if report.unconvergedFolds > 0 {
-            warn("\(spec.entry.name) did not converge in \(report.unconvergedFolds) of \(report.folds) folds; raise max_iter (--set max_iter=...) or scale the features")
-        }
+        warnIfUnconverged(report)
         if output.json {
             emit(report.json.jsonText)
             return
@@ -75,46 +81,210 @@ struct CrossValidateCommand: AsyncParsableCommand {
             let std = (ms.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(ms.count)).squareRoot()
             rows.append([name, fixed(mean, 2), fixed(std, 2)] + ms.map { fixed($0, 2) })
         }
-        let features = report.features.map { "\($0) features" } ?? "text"
         let params = spec.parameters.names.map { "\($0)=\(spec.parameters[$0])" }.joined(separator: " ")
         emit("""
-        \(report.model) on \(report.dataset): \(report.task.rawValue), \(report.rows) rows, \(features)
-        \(report.folds)-fold \(report.stratified ? "stratified " : "")cross-validation, shuffled with seed \(report.seed); \(params)
+        \(report.model) on \(describe(report)); \(params)
 
         \(table(rows, rightAligned: Set(1..<header.count)))
         """)
     }
 }
 
+struct CompareCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Cross-validate every model that fits the task on the same folds, and rank them.")
+
+    @OptionGroup var data: DataOptions
+
+    @Option(help: "Comma-separated model names (default: every model that does the task).")
+    var models: String?
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("A pipeline setting for every model, KEY=VALUE (vectorizer=..., min_df=...).", valueName: "KEY=VALUE"))
+    var assignments: [String] = []
+
+    @OptionGroup var split: SplitOptions
+
+    @Option(help: "The metric that ranks the models (default: accuracy, or r2 for regression).")
+    var metric: String?
+
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        let (dataset, task) = try data.load()
+        let splitter = try split.splitter(for: task)
+        let jobs = try split.checkedJobs()
+        let ranking = try metric.map { name throws(UsageError) in try RankingMetric(name, task: task) } ?? .primary(for: task)
+        let names = models.map { $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) } }
+        let specs = try ModelComparison.specs(for: dataset, task: task, models: names, assignments: try parseAssignments(assignments))
+        let progress = output.progress
+        let label = "compare: \(specs.count) models × \(splitter.foldCount) folds"
+        let reports = ranking.ranked(try await CrossValidation.run(specs, on: dataset, splitter: splitter, jobs: jobs) { done, total in
+            progress.update(label, done: done, total: total)
+        })
+        for report in reports { warnIfUnconverged(report) }
+        if output.json {
+            emit(JSONValue.object(["dataset": .string(dataset.name), "results": .array(reports.map(\.json))]).jsonText)
+            return
+        }
+        let vectorizer = dataset.isText ? specs[0].pipeline.text.string("vectorizer") : nil
+        let pipelines = Dictionary(specs.map { spec in
+            let steps = [vectorizer, spec.pipeline.scaling.string("scaler")].compactMap { $0 }.filter { $0 != "none" }
+            return (spec.entry.name, steps.isEmpty ? "-" : steps.joined(separator: " + "))
+        }, uniquingKeysWith: { a, _ in a })
+        emit("""
+        models on \(describe(reports[0])); ranked by \(ranking.name)
+
+        \(leaderboard(reports, ranking: ranking, header: ["model", "pipeline"]) { [reports[$0].model, pipelines[reports[$0].model] ?? ""] })
+        """)
+    }
+}
+
+/// `--grid`: grid search over settings of one model.
+struct GridOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Candidate values of a setting, KEY=V1,V2,... (values holding commas: separate them with ;). Every combination is cross-validated.", valueName: "KEY=VALUES"))
+    var grid: [String] = []
+
+    @Option(help: "The metric that picks the best combination (default: accuracy, or r2 for regression).")
+    var metric: String?
+
+    /// The outcome of a grid search: each combination's report, best first.
+    struct Result {
+        let dataset: String
+        let model: String
+        let ranking: RankingMetric
+        let combinations: [[(key: String, value: String)]]
+        let specs: [ModelSpec]
+        let reports: [CrossValidationReport]
+
+        var best: ModelSpec { specs[0] }
+
+        var json: JSONValue {
+            func object(_ combination: [(key: String, value: String)]) -> JSONValue {
+                .object(Dictionary(uniqueKeysWithValues: combination.map { ($0.key, .string($0.value)) }))
+            }
+            return .object([
+                "dataset": .string(dataset), "model": .string(model), "metric": .string(ranking.name),
+                "best": object(combinations[0]),
+                "results": .array(zip(reports, combinations).map { report, combination in
+                    guard case var .object(document) = report.json else { return report.json }
+                    document["grid"] = object(combination)
+                    return .object(document)
+                }),
+            ])
+        }
+
+        var text: String {
+            let keys = combinations[0].map(\.key)
+            let board = leaderboard(reports, ranking: ranking, header: keys) { combinations[$0].map(\.value) }
+            let best = combinations[0].map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            return """
+            \(model) on \(describe(reports[0])); \(reports.count) combinations ranked by \(ranking.name)
+
+            \(board)
+
+            best: \(best) (\(ranking.name) \(fixed(reports[0].mean(ranking.name))) ± \(fixed(reports[0].standardDeviation(ranking.name))))
+            """
+        }
+    }
+
+    /// Cross-validates every combination on the same folds; the result ranked best first.
+    func run(model: ModelOptions, on dataset: Dataset, task: Task, splitter: any Splitter, jobs: Int,
+             output: OutputOptions) async throws -> Result {
+        let parameterGrid = try ParameterGrid(grid)
+        let ranking = try metric.map { name throws(UsageError) in try RankingMetric(name, task: task) } ?? .primary(for: task)
+        let specs = try parameterGrid.specs(model: model.model, task: task, assignments: try parseAssignments(model.assignments))
+        let progress = output.progress
+        let label = "grid \(model.model): \(specs.count) combinations × \(splitter.foldCount) folds"
+        let reports = try await CrossValidation.run(specs, on: dataset, splitter: splitter, jobs: jobs) { done, total in
+            progress.update(label, done: done, total: total)
+        }
+        let order = ranking.order(reports)
+        for index in order where reports[index].unconvergedFolds > 0 {
+            let combination = parameterGrid.combinations[index].map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            warn("\(model.model) with \(combination) did not converge in \(reports[index].unconvergedFolds) of \(reports[index].folds) folds")
+        }
+        return Result(dataset: dataset.name, model: model.model, ranking: ranking,
+                      combinations: order.map { parameterGrid.combinations[$0] }, specs: order.map { specs[$0] },
+                      reports: order.map { reports[$0] })
+    }
+}
+
+/// "iris: classification, 150 rows, 4 features; 5-fold stratified cross-validation, shuffled with seed 0".
+func describe(_ report: CrossValidationReport) -> String {
+    let features = report.features.map { "\($0) features" } ?? "text"
+    return "\(report.dataset): \(report.task.rawValue), \(report.rows) rows, \(features); "
+        + "\(report.folds)-fold \(report.stratified ? "stratified " : "")cross-validation, shuffled with seed \(report.seed)"
+}
+
+/// A ranked table: the label columns, then each metric's mean ± std over folds, then the mean
+/// fit and predict seconds per fold.
+func leaderboard(_ reports: [CrossValidationReport], ranking: RankingMetric, header: [String],
+                 labels: (Int) -> [String]) -> String {
+    // The ranking metric first, then the others in report order.
+    let all = reports.max { $0.metricNames.count < $1.metricNames.count }?.metricNames ?? []
+    let metrics = [ranking.name] + all.filter { $0 != ranking.name }
+    var rows = [["rank"] + header + metrics + ["fit s", "predict s"]]
+    for (position, report) in reports.enumerated() {
+        let cells = metrics.map { metric in
+            report.scores[metric] == nil ? "-" : "\(fixed(report.mean(metric))) ± \(fixed(report.standardDeviation(metric)))"
+        }
+        let timings = [report.fitSeconds, report.predictSeconds].map { fixed($0.reduce(0, +) / Double(max($0.count, 1)), 3) }
+        rows.append([String(position + 1)] + labels(position) + cells + timings)
+    }
+    let first = 1 + header.count
+    return table(rows, rightAligned: Set([0] + Array(first..<rows[0].count)))
+}
+
+/// The warning for a report with folds that stopped at their iteration limit.
+func warnIfUnconverged(_ report: CrossValidationReport) {
+    guard report.unconvergedFolds > 0 else { return }
+    warn("\(report.model) did not converge in \(report.unconvergedFolds) of \(report.folds) folds; raise max_iter (--set max_iter=...) or scale the features")
+}
+
 struct TrainCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "train", abstract: "Fit a model on all rows and write a model file.")
+    static let configuration = CommandConfiguration(
+        commandName: "train", abstract: "Fit a model on all rows (the best of a grid search, with --grid) and write a model file.")
 
     @OptionGroup var data: DataOptions
     @OptionGroup var model: ModelOptions
+    @OptionGroup var search: GridOptions
+    @OptionGroup var split: SplitOptions
 
     @Option(help: "The model file to write (safetensors).")
     var out: String
 
-    @Flag(help: "Print one JSON document on stdout.")
-    var json = false
+    @OptionGroup var output: OutputOptions
 
     func run() async throws {
         let (dataset, task) = try data.load()
-        let spec = try model.spec(task: task)
-        let trained = try await spec.fit(dataset)
+        var spec = try model.spec(task: task)
+        var searched: GridOptions.Result?
+        if !search.grid.isEmpty {
+            let result = try await search.run(model: model, on: dataset, task: task, splitter: try split.splitter(for: task),
+                                              jobs: try split.checkedJobs(), output: output)
+            spec = result.best
+            searched = result
+        }
+        var trained = try await spec.fit(dataset)
+        if let searched { trained.training.crossValidationMeans = searched.reports[0].means }
         if trained.converged == false {
             warn("\(trained.estimator) did not converge; the model file records converged=false (raise max_iter with --set max_iter=...)")
         }
         let features = trained.featureCount
         try ModelFile.write(trained, to: out)
-        if json {
-            emit(JSONValue.object([
+        if output.json {
+            var document: [String: JSONValue] = [
                 "model": .string(trained.estimator), "task": .string(task.rawValue), "out": .string(out),
                 "rows": .integer(Int64(dataset.rowCount)), "features": .integer(Int64(features)),
                 "params": trained.parameters.json,
-            ]).jsonText)
+            ]
+            if let searched { document["grid_search"] = searched.json }
+            emit(JSONValue.object(document).jsonText)
         } else {
-            emit("wrote \(out): \(trained.estimator) (\(task.rawValue)), \(features) features\(trained.takesText ? " from text" : ""), trained on \(dataset.rowCount) rows of \(dataset.name)")
+            var text = "wrote \(out): \(trained.estimator) (\(task.rawValue)), \(features) features\(trained.takesText ? " from text" : ""), trained on \(dataset.rowCount) rows of \(dataset.name)"
+            if let searched { text = searched.text + "\n\n" + text }
+            emit(text)
         }
     }
 }

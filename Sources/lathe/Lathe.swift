@@ -9,7 +9,7 @@ struct LatheCommand: AsyncParsableCommand {
         commandName: "lathe",
         abstract: "Classical machine learning: compare, cross-validate, train, export and predict.",
         version: latheVersion,
-        subcommands: [DatasetsCommand.self, CrossValidateCommand.self, TrainCommand.self,
+        subcommands: [DatasetsCommand.self, CompareCommand.self, CrossValidateCommand.self, TrainCommand.self,
                       PredictCommand.self, InspectCommand.self, VectorizeCommand.self]
     )
 

@@ -78,6 +78,15 @@ struct SplitOptions: ParsableArguments {
     @Option(help: "Seed of the shuffle (0 to 4294967295), as scikit-learn's random_state.")
     var seed: Int = 0
 
+    @Option(help: "Fits at once, each on one core (default: the number of cores). The scores do not depend on it.")
+    var jobs: Int = Parallelism.coreCount
+
+    /// `--jobs`, checked.
+    func checkedJobs() throws -> Int {
+        guard jobs >= 1 else { throw UsageError("--jobs must be at least 1, got \(jobs)") }
+        return jobs
+    }
+
     /// Shuffled k-fold splits; stratified for classification, as DESIGN.md's defaults.
     func splitter(for task: Task) throws -> any Splitter {
         guard let s = UInt32(exactly: seed) else { throw UsageError("--seed must be between 0 and 4294967295") }
@@ -126,10 +135,19 @@ func table(_ rows: [[String]], rightAligned: Set<Int> = []) -> String {
         row.enumerated().map { j, cell in
             let pad = String(repeating: " ", count: widths[j] - cell.count)
             return rightAligned.contains(j) ? pad + cell : cell + pad
-        }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+        }.joined(separator: "  ").droppingTrailingSpaces
     }.joined(separator: "\n")
 }
 
 func fixed(_ v: Double, _ digits: Int = 4) -> String {
     v.isFinite ? String(format: "%.\(digits)f", v) : "nan"
+}
+
+extension String {
+    /// The text without the spaces at its end (left-aligned last cells pad them).
+    var droppingTrailingSpaces: String {
+        var text = self
+        while text.last == " " { text.removeLast() }
+        return text
+    }
 }

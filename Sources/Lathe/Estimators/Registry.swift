@@ -73,6 +73,18 @@ public struct EstimatorEntry: Sendable {
     public let summary: String
     /// The implementation for each task it supports.
     public let implementations: [Task: EstimatorImplementation]
+    /// True for estimators whose fit depends on the features' scales (gradient steps, margins,
+    /// penalties): `compare` puts a standard scaler in front of them on numeric data, as a
+    /// scikit-learn user's pipeline would.
+    public let prefersStandardizedFeatures: Bool
+
+    public init(name: String, summary: String, implementations: [Task: EstimatorImplementation],
+                prefersStandardizedFeatures: Bool = false) {
+        self.name = name
+        self.summary = summary
+        self.implementations = implementations
+        self.prefersStandardizedFeatures = prefersStandardizedFeatures
+    }
 
     /// The implementation for `task`.
     /// - Throws: `UsageError` when the estimator does not do that task.
@@ -93,15 +105,18 @@ public enum EstimatorRegistry {
         EstimatorEntry(name: Ridge.name, summary: "L2-regularised least squares (Cholesky)",
                        implementations: [.regression: .regressor(Ridge.self)]),
         EstimatorEntry(name: LogisticRegression.name, summary: "logistic regression, binary or multinomial (L-BFGS)",
-                       implementations: [.classification: .classifier(LogisticRegression.self)]),
+                       implementations: [.classification: .classifier(LogisticRegression.self)],
+                       prefersStandardizedFeatures: true),
         EstimatorEntry(name: LinearSVC.name, summary: "linear support-vector classifier (liblinear's dual coordinate descent)",
-                       implementations: [.classification: .classifier(LinearSVC.self)]),
+                       implementations: [.classification: .classifier(LinearSVC.self)],
+                       prefersStandardizedFeatures: true),
         EstimatorEntry(name: DecisionTreeClassifier.name, summary: "CART decision tree (presorted exact splits)",
                        implementations: [.classification: .classifier(DecisionTreeClassifier.self),
                                          .regression: .regressor(DecisionTreeRegressor.self)]),
         EstimatorEntry(name: MLPClassifier.name, summary: "multilayer perceptron (Adam or SGD, BLAS gemm, CSR first layer)",
                        implementations: [.classification: .classifier(MLPClassifier.self),
-                                         .regression: .regressor(MLPRegressor.self)]),
+                                         .regression: .regressor(MLPRegressor.self)],
+                       prefersStandardizedFeatures: true),
     ]
 
     /// The registered names, in registration order.

@@ -1,4 +1,5 @@
 import Foundation
+import Linalg
 
 /// The result of cross-validating one model on one dataset: per-fold scores and timings, in the
 /// shape of DESIGN.md's `cv --json` document.
@@ -64,61 +65,93 @@ public struct CrossValidationReport: Sendable {
     }
 }
 
-/// K-fold cross-validation: each fold fits a fresh model on its training rows and scores its
-/// test rows.
+/// K-fold cross-validation: each fold fits a fresh model (pipeline included) on its training
+/// rows and scores its test rows.
+///
+/// Fold fits run concurrently, `jobs` at a time, each with one BLAS and kernel thread: the
+/// cores go to whole fits (no oversubscription, no thread hand-offs inside small products),
+/// and every fit sees the same single-threaded arithmetic, so the scores do not depend on
+/// `jobs`.
 public enum CrossValidation {
     /// Runs `spec` over the folds of `splitter` on `dataset`.
     /// - Parameters:
+    ///   - jobs: fold fits at once (default: one per core).
     ///   - progress: called after each fold with (folds done, folds in all).
     /// - Throws: `UsageError` when the rows cannot be split; `InputError`/`FitError` when a fold
     ///   cannot be fitted.
-    public static func run(_ spec: ModelSpec, on dataset: Dataset, splitter: any Splitter,
+    public static func run(_ spec: ModelSpec, on dataset: Dataset, splitter: any Splitter, jobs: Int = Parallelism.coreCount,
                            progress: ((Int, Int) -> Void)? = nil) async throws -> CrossValidationReport {
+        try await run([spec], on: dataset, splitter: splitter, jobs: jobs, progress: progress)[0]
+    }
+
+    /// Runs every spec over the same folds of `dataset`: one report per spec, in order. The
+    /// fits of all models and folds share the `jobs` slots.
+    /// - Throws: as the single-model `run`; the first failing fit ends the run.
+    public static func run(_ specs: [ModelSpec], on dataset: Dataset, splitter: any Splitter, jobs: Int = Parallelism.coreCount,
+                           progress: ((Int, Int) -> Void)? = nil) async throws -> [CrossValidationReport] {
+        guard let task = specs.first?.task else { return [] }
+        precondition(specs.allSatisfy { $0.task == task }, "one task per run")
         // Class indices over the whole dataset, so every fold scores against the same label set
         // even when a training fold lacks a class.
         let classes = dataset.classes
         let classIndex = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
-        let labels = spec.task == .classification ? dataset.targets.map { classIndex[$0]! } : nil
-        let values = spec.task == .regression ? try dataset.regressionTargets() : nil
+        let labels = task == .classification ? dataset.targets.map { classIndex[$0]! } : nil
+        let values = task == .regression ? try dataset.regressionTargets() : nil
         let splits = try splitter.splits(rowCount: dataset.rowCount, labels: labels)
-        var metricNames: [String] = []
-        var scores: [String: [Double]] = [:]
-        var fitSeconds: [Double] = []
-        var predictSeconds: [Double] = []
-        var unconverged = 0
-        let clock = ContinuousClock()
-        for (k, split) in splits.enumerated() {
-            let fitStart = clock.now
-            let model = try await spec.fit(dataset, rows: split.train)
-            let fitTime = clock.now - fitStart
-            if model.converged == false { unconverged += 1 }
-            let test = dataset.rows(split.test)
-            let predictStart = clock.now
-            let foldScores: [(String, Double)]
-            if let labels {
-                let outputs = try await model.classify(test.features, classes: classes)
-                foldScores = ClassificationMetrics.all(
-                    expected: split.test.map { labels[$0] }, predicted: outputs.predicted,
-                    probabilities: outputs.probabilities, decision: outputs.decision, classCount: classes.count)
-            } else {
-                let predicted = try await model.predict(test).map { p -> Double in
-                    if case let .value(v) = p { return v }
-                    return .nan
-                }
-                foldScores = RegressionMetrics.all(predicted: predicted, expected: split.test.map { values![$0] })
+        let folds = try await BLAS.withThreadCount(1) {
+            try await mapConcurrently(count: specs.count * splits.count, maximumConcurrency: jobs, completed: { done in
+                progress?(done, specs.count * splits.count)
+            }) { job in
+                try await evaluate(specs[job / splits.count], dataset, splits[job % splits.count],
+                                   classes: classes, labels: labels, values: values)
             }
-            let predictTime = clock.now - predictStart
-            if k == 0 { metricNames = foldScores.map(\.0) }
-            for (name, value) in foldScores { scores[name, default: []].append(value) }
-            fitSeconds.append(fitTime.seconds)
-            predictSeconds.append(predictTime.seconds)
-            progress?(k + 1, splits.count)
         }
-        return CrossValidationReport(
-            dataset: dataset.name, task: spec.task, rows: dataset.rowCount, features: dataset.featureCount,
-            model: spec.entry.name, parameters: spec.parameters, folds: splits.count, seed: splitter.seed,
-            stratified: splitter.isStratified, metricNames: metricNames, scores: scores,
-            fitSeconds: fitSeconds, predictSeconds: predictSeconds, unconvergedFolds: unconverged)
+        return specs.enumerated().map { m, spec in
+            let results = folds[(m * splits.count)..<((m + 1) * splits.count)]
+            let metricNames = results.first?.scores.map(\.0) ?? []
+            var scores: [String: [Double]] = [:]
+            for result in results { for (name, value) in result.scores { scores[name, default: []].append(value) } }
+            return CrossValidationReport(
+                dataset: dataset.name, task: spec.task, rows: dataset.rowCount, features: dataset.featureCount,
+                model: spec.entry.name, parameters: spec.parameters, folds: splits.count, seed: splitter.seed,
+                stratified: splitter.isStratified, metricNames: metricNames, scores: scores,
+                fitSeconds: results.map(\.fitSeconds), predictSeconds: results.map(\.predictSeconds),
+                unconvergedFolds: results.filter { $0.converged == false }.count)
+        }
+    }
+
+    /// One fold's scores and timings.
+    private struct FoldResult: Sendable {
+        var scores: [(String, Double)]
+        var fitSeconds: Double
+        var predictSeconds: Double
+        var converged: Bool?
+    }
+
+    /// Fits `spec` on the split's training rows and scores its test rows.
+    private static func evaluate(_ spec: ModelSpec, _ dataset: Dataset, _ split: Split, classes: [String],
+                                 labels: [Int]?, values: [Double]?) async throws -> FoldResult {
+        let clock = ContinuousClock()
+        let fitStart = clock.now
+        let model = try await spec.fit(dataset, rows: split.train)
+        let fitTime = clock.now - fitStart
+        let test = dataset.rows(split.test)
+        let predictStart = clock.now
+        let scores: [(String, Double)]
+        if let labels {
+            let outputs = try await model.classify(test.features, classes: classes)
+            scores = ClassificationMetrics.all(
+                expected: split.test.map { labels[$0] }, predicted: outputs.predicted,
+                probabilities: outputs.probabilities, decision: outputs.decision, classCount: classes.count)
+        } else {
+            let predicted = try await model.predict(test).map { p -> Double in
+                if case let .value(v) = p { return v }
+                return .nan
+            }
+            scores = RegressionMetrics.all(predicted: predicted, expected: split.test.map { values![$0] })
+        }
+        return FoldResult(scores: scores, fitSeconds: fitTime.seconds, predictSeconds: (clock.now - predictStart).seconds,
+                          converged: model.converged)
     }
 }
 

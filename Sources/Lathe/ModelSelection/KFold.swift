@@ -1,6 +1,6 @@
 /// One train/test split: row indices, never copies of the data.
 public struct Split: Sendable, Equatable {
-    /// Training rows, ascending.
+    /// Training rows: ascending for the k-fold splitters, in drawn order for `ShuffleSplit`.
     public var train: [Int]
     /// Test rows, in the splitter's order.
     public var test: [Int]
@@ -58,5 +58,43 @@ public struct KFold: Splitter, Equatable {
             start += size
         }
         return result
+    }
+}
+
+/// Random train/test splits, as scikit-learn's `ShuffleSplit` (and, with one split,
+/// `train_test_split` without stratification): each split is a fresh permutation of the rows
+/// from one seeded stream, its first `ceil(testFraction · n)` rows the test set and the rest
+/// the training set, both in drawn order.
+public struct ShuffleSplit: Splitter, Equatable {
+    public var foldCount: Int
+    /// The share of rows held out, in (0, 1).
+    public var testFraction: Double
+    public var seed: UInt32
+
+    public init(splits: Int = 10, testFraction: Double = 0.1, seed: UInt32 = 0) {
+        self.foldCount = splits
+        self.testFraction = testFraction
+        self.seed = seed
+    }
+
+    public var isStratified: Bool { false }
+
+    /// The splits; `labels` are ignored.
+    /// - Throws: `UsageError` for no splits, a fraction outside (0, 1), or a split that would
+    ///   leave the training or the test set empty.
+    public func splits(rowCount: Int, labels: [Int]? = nil) throws(UsageError) -> [Split] {
+        guard foldCount >= 1 else { throw UsageError("splits must be at least 1, got \(foldCount)") }
+        guard testFraction > 0, testFraction < 1 else {
+            throw UsageError("the test fraction must be between 0 and 1, got \(testFraction)")
+        }
+        let testCount = Int((testFraction * Double(rowCount)).rounded(.up))
+        guard testCount < rowCount else {
+            throw UsageError("a test fraction of \(testFraction) leaves no training rows out of \(rowCount)")
+        }
+        var random = MersenneTwister(seed: seed)
+        return (0..<foldCount).map { _ in
+            let permutation = random.permutation(rowCount)
+            return Split(train: Array(permutation[testCount...]), test: Array(permutation[..<testCount]))
+        }
     }
 }

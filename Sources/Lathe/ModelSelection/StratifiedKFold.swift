@@ -16,6 +16,13 @@ public struct StratifiedKFold: Splitter, Equatable {
     public var isStratified: Bool { true }
 
     public func splits(rowCount: Int, labels: [Int]?) throws(UsageError) -> [Split] {
+        var random = MersenneTwister(seed: seed)
+        return try splits(rowCount: rowCount, labels: labels, random: &random)
+    }
+
+    /// The splits, shuffling from `random` (scikit-learn's `random_state=RandomState(...)`,
+    /// which `RepeatedStratifiedKFold` shares between its repeats).
+    func splits(rowCount: Int, labels: [Int]?, random rng: inout MersenneTwister) throws(UsageError) -> [Split] {
         guard foldCount >= 2 else { throw UsageError("--folds must be at least 2, got \(foldCount)") }
         guard let labels, labels.count == rowCount else { throw UsageError("stratified folds need one class label per row") }
         // Classes numbered in order of first appearance, as scikit-learn encodes them here.
@@ -35,7 +42,6 @@ public struct StratifiedKFold: Splitter, Equatable {
         let sorted = encoded.sorted()
         var allocation = [[Int]](repeating: [Int](repeating: 0, count: classCount), count: foldCount)
         for (position, c) in sorted.enumerated() { allocation[position % foldCount][c] += 1 }
-        var rng = MersenneTwister(seed: seed)
         var testFold = [Int](repeating: 0, count: rowCount)
         for c in 0..<classCount {
             var folds: [Int] = []
@@ -50,5 +56,32 @@ public struct StratifiedKFold: Splitter, Equatable {
         return (0..<foldCount).map { i in
             Split(train: (0..<rowCount).filter { testFold[$0] != i }, test: (0..<rowCount).filter { testFold[$0] == i })
         }
+    }
+}
+
+/// Stratified k-fold repeated with different shuffles, as scikit-learn's
+/// `RepeatedStratifiedKFold`: one random stream from the seed, drawn on by each repeat in turn.
+public struct RepeatedStratifiedKFold: Splitter, Equatable {
+    public var foldsPerRepeat: Int
+    public var repeats: Int
+    public var seed: UInt32
+
+    public init(foldsPerRepeat: Int = 5, repeats: Int = 10, seed: UInt32 = 0) {
+        self.foldsPerRepeat = foldsPerRepeat
+        self.repeats = repeats
+        self.seed = seed
+    }
+
+    /// Splits in all: folds × repeats.
+    public var foldCount: Int { foldsPerRepeat * repeats }
+    public var isStratified: Bool { true }
+
+    public func splits(rowCount: Int, labels: [Int]?) throws(UsageError) -> [Split] {
+        guard repeats >= 1 else { throw UsageError("repeats must be at least 1, got \(repeats)") }
+        var random = MersenneTwister(seed: seed)
+        let folds = StratifiedKFold(foldCount: foldsPerRepeat, shuffle: true, seed: seed)
+        var result: [Split] = []
+        for _ in 0..<repeats { result += try folds.splits(rowCount: rowCount, labels: labels, random: &random) }
+        return result
     }
 }
