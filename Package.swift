@@ -54,10 +54,16 @@ let package = Package(
             dependencies: ["Lathe", "Linalg"],
             path: "Benchmarks/lathe-bench"
         ),
+        // notebooks-txt/04-swift-library.txt's program, built here so the suite compiles and runs it.
+        .executableTarget(
+            name: "spam-filter",
+            dependencies: ["Lathe"],
+            path: "Examples/SpamFilter/Sources/SpamFilter"
+        ),
         .target(name: "TestSupport", dependencies: ["Linalg"], path: "Tests/TestSupport"),
         .testTarget(name: "LinalgTests", dependencies: ["Linalg", "TestSupport"]),
         .testTarget(name: "LatheTests", dependencies: ["Lathe", "Linalg", "TestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "LatheCLITests", dependencies: ["Lathe", "TestSupport", "lathe"]),
+        .testTarget(name: "LatheCLITests", dependencies: ["Lathe", "TestSupport", "lathe", "spam-filter"]),
     ],
     swiftLanguageModes: [.v6]
 )
