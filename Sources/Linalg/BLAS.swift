@@ -22,11 +22,15 @@ public enum BLAS {
         kernelThreads.store(count, ordering: .relaxed)
     }
 
-    /// Runs `body` with OpenBLAS and Linalg's kernels at `count` threads per call, then restores
-    /// the previous counts: for work that runs several fits at once (parallel folds).
-    public static func withThreadCount<R>(_ count: Int, _ body: () async throws -> R) async rethrows -> R {
+    /// Runs `body` with OpenBLAS at `blas` threads per call and Linalg's (and Lathe's) own
+    /// kernels at `kernels`, then restores the previous counts. Parallel folds run OpenBLAS on
+    /// one thread (its idle threads spin, and its reductions group sums by thread count) while
+    /// the own kernels, whose results do not depend on their thread count, may use the cores a
+    /// lone last fold leaves idle.
+    public static func withThreadCounts<R>(blas: Int, kernels: Int, _ body: () async throws -> R) async rethrows -> R {
         let (savedBLAS, savedKernels) = (threadCount, kernelThreadCount)
-        setThreadCount(count)
+        openblas_set_num_threads(Int32(clamping: max(1, blas)))
+        kernelThreads.store(max(1, kernels), ordering: .relaxed)
         defer {
             openblas_set_num_threads(Int32(clamping: savedBLAS))
             kernelThreads.store(savedKernels, ordering: .relaxed)

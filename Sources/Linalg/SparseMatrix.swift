@@ -283,7 +283,8 @@ public struct SparseMatrix: Sendable, Equatable {
     }
 
     /// `out ← Xᵀ·B` in place, for loops that reuse their buffers. Large products split the rows
-    /// across threads, each accumulating into a private copy, summed at the end.
+    /// into four blocks, each accumulating into a private copy, summed in block order at the
+    /// end; up to `BLAS.kernelThreadCount` threads run the blocks.
     /// - Throws: `LinalgError.shapeMismatch` when `B` has the wrong number of rows or `out` is
     ///   not `columnCount × B.columnCount`.
     public func transposeMultiply(_ b: Matrix, into out: inout Matrix) throws(LinalgError) {
@@ -294,7 +295,10 @@ public struct SparseMatrix: Sendable, Equatable {
         guard out.rowCount == columnCount, out.columnCount == k else {
             throw .shapeMismatch(operation: "SparseMatrix.transposeMultiply into", left: [columnCount, k], right: out.shape)
         }
-        let blocks = kernelBlocks(work: storedCount * k)
+        // The blocks depend on the work only, not on the threads that run them, so the
+        // partial sums (and so the result's last bits) are the same on any number of cores.
+        let blocks = storedCount * k < 1_000_000 ? 1 : 4
+        let workers = min(blocks, BLAS.kernelThreadCount)
         let size = columnCount * k
         var partial = [Double](repeating: 0, count: size * (blocks - 1))
         let rows = rowCount
@@ -302,15 +306,17 @@ public struct SparseMatrix: Sendable, Equatable {
             let spare = PrivateAccumulators(base: pp.baseAddress)
             withKernelPointers(b, &out) { p in
                 for e in 0..<size { p.out[e] = 0 }
-                DispatchQueue.concurrentPerform(iterations: blocks) { t in
-                    // Block 0 writes the result; the others their private accumulator.
-                    let acc = t == 0 ? p.out : spare.base! + (t - 1) &* size
-                    for i in (rows * t / blocks)..<(rows * (t + 1) / blocks) {
-                        let r = p.dense.baseAddress! + i &* k
-                        for q in p.offsets[i]..<p.offsets[i &+ 1] {
-                            let v = p.values[q]
-                            let o = acc + Int(p.columns[q]) &* k
-                            for c in 0..<k { o[c] += v * r[c] }
+                DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                    for t in stride(from: worker, to: blocks, by: workers) {
+                        // Block 0 writes the result; the others their private accumulator.
+                        let acc = t == 0 ? p.out : spare.base! + (t - 1) &* size
+                        for i in (rows * t / blocks)..<(rows * (t + 1) / blocks) {
+                            let r = p.dense.baseAddress! + i &* k
+                            for q in p.offsets[i]..<p.offsets[i &+ 1] {
+                                let v = p.values[q]
+                                let o = acc + Int(p.columns[q]) &* k
+                                for c in 0..<k { o[c] += v * r[c] }
+                            }
                         }
                     }
                 }

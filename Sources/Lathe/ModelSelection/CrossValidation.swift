@@ -68,10 +68,11 @@ public struct CrossValidationReport: Sendable {
 /// K-fold cross-validation: each fold fits a fresh model (pipeline included) on its training
 /// rows and scores its test rows.
 ///
-/// Fold fits run concurrently, `jobs` at a time, each with one BLAS and kernel thread: the
-/// cores go to whole fits (no oversubscription, no thread hand-offs inside small products),
-/// and every fit sees the same single-threaded arithmetic, so the scores do not depend on
-/// `jobs`.
+/// Fold fits run concurrently, `jobs` at a time, with OpenBLAS on one thread: the cores go to
+/// whole fits (no spinning BLAS threads, no hand-offs inside small products). Lathe's own
+/// kernels (sparse products, per-class solvers, tree presorting, MLP steps) may use `jobs`
+/// threads, so a lone last fold still uses every core; their results do not depend on their
+/// thread count, so the scores do not depend on `jobs`.
 public enum CrossValidation {
     /// Runs `spec` over the folds of `splitter` on `dataset`.
     /// - Parameters:
@@ -98,7 +99,7 @@ public enum CrossValidation {
         let labels = task == .classification ? dataset.targets.map { classIndex[$0]! } : nil
         let values = task == .regression ? try dataset.regressionTargets() : nil
         let splits = try splitter.splits(rowCount: dataset.rowCount, labels: labels)
-        let folds = try await BLAS.withThreadCount(1) {
+        let folds = try await BLAS.withThreadCounts(blas: 1, kernels: jobs) {
             try await mapConcurrently(count: specs.count * splits.count, maximumConcurrency: jobs, completed: { done in
                 progress?(done, specs.count * splits.count)
             }) { job in
