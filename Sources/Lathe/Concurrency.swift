@@ -4,13 +4,25 @@ import Foundation
 public enum Parallelism {
     /// The cores this process may use.
     public static var coreCount: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+
+    /// How many tasks Lathe's own parallel loops (text vectorizing) start: the cores, or less
+    /// inside `limited(to:)`.
+    public static var budget: Int { limit ?? coreCount }
+
+    @TaskLocal private static var limit: Int?
+
+    /// Runs `body` with Lathe's own parallel loops started in it limited to `count` tasks
+    /// (cross-validation's `--jobs`).
+    public static func limited<R>(to count: Int, _ body: () async throws -> R) async rethrows -> R {
+        try await $limit.withValue(max(1, count)) { try await body() }
+    }
 }
 
 /// Splits `0..<count` into at most `maximumConcurrency` contiguous chunks of at least
 /// `minimumChunk` items, runs `body` on each concurrently in a task group, and returns the
 /// results in chunk order (so output never depends on scheduling).
 func mapChunks<T: Sendable>(
-    count: Int, minimumChunk: Int = 1, maximumConcurrency: Int = Parallelism.coreCount,
+    count: Int, minimumChunk: Int = 1, maximumConcurrency: Int = Parallelism.budget,
     _ body: @escaping @Sendable (Range<Int>) throws -> T
 ) async throws -> [T] {
     let chunks = max(1, min(maximumConcurrency, count / max(1, minimumChunk)))

@@ -70,9 +70,9 @@ public struct CrossValidationReport: Sendable {
 ///
 /// Fold fits run concurrently, `jobs` at a time, with OpenBLAS on one thread: the cores go to
 /// whole fits (no spinning BLAS threads, no hand-offs inside small products). Lathe's own
-/// kernels (sparse products, per-class solvers, tree presorting, MLP steps) may use `jobs`
-/// threads, so a lone last fold still uses every core; their results do not depend on their
-/// thread count, so the scores do not depend on `jobs`.
+/// parallel work (vectorizing, sparse products, per-class solvers, tree presorting, MLP steps)
+/// may use `jobs` threads, so a lone last fold still uses every core, and `jobs: 1` uses one;
+/// its results do not depend on the thread count, so the scores do not depend on `jobs`.
 public enum CrossValidation {
     /// Runs `spec` over the folds of `splitter` on `dataset`.
     /// - Parameters:
@@ -99,12 +99,13 @@ public enum CrossValidation {
         let labels = task == .classification ? dataset.targets.map { classIndex[$0]! } : nil
         let values = task == .regression ? try dataset.regressionTargets() : nil
         let splits = try splitter.splits(rowCount: dataset.rowCount, labels: labels)
+        let total = specs.count * splits.count
         let folds = try await BLAS.withThreadCounts(blas: 1, kernels: jobs) {
-            try await mapConcurrently(count: specs.count * splits.count, maximumConcurrency: jobs, completed: { done in
-                progress?(done, specs.count * splits.count)
-            }) { job in
-                try await evaluate(specs[job / splits.count], dataset, splits[job % splits.count],
-                                   classes: classes, labels: labels, values: values)
+            try await Parallelism.limited(to: jobs) {
+                try await mapConcurrently(count: total, maximumConcurrency: jobs, completed: { progress?($0, total) }) { job in
+                    try await evaluate(specs[job / splits.count], dataset, splits[job % splits.count],
+                                       classes: classes, labels: labels, values: values)
+                }
             }
         }
         return specs.enumerated().map { m, spec in
