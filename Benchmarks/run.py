@@ -296,12 +296,12 @@ def suite_cv():
     """Issue 6: parallel folds against one fold at a time, the same scores either way."""
     out = ["`lathe cv` with the default parallelism (one fold per core, OpenBLAS on one thread per fold) against "
            "`--jobs 1`, 5-fold stratified CV (seed 0), wall time of the whole run (loading and vectorizing included), "
-           "best of 3 runs alternating the two (this machine's timings drift by up to 2× between minutes):", "",
+           "best of 5 runs alternating the two (this machine's timings drift by up to 2× between minutes):", "",
            "| run | --jobs 1 (s) | default (s) | default / --jobs 1 | scores equal |", "|---|---|---|---|---|"]
     cases = [("datasets/20news/20news-bydate-train.jsonl.gz", "svm")] if not QUICK else [("sms_spam", "svm")]
     for data, model in cases:
         serial = parallel = float("inf")
-        for _ in range(1 if QUICK else 3):
+        for _ in range(1 if QUICK else 5):
             seconds, one = lathe_cv(data, "--model", model, "--jobs", "1")
             serial = min(serial, seconds)
             seconds, many = lathe_cv(data, "--model", model)

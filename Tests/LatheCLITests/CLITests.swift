@@ -192,6 +192,7 @@ func expectError(_ result: CommandResult, status: Int32, containing fragment: St
         let ordered = results.map { $0["mean"]?.objectValue?["accuracy"]?.doubleValue ?? -1 }
         #expect(ordered == ordered.sorted(by: >))
         #expect(result.stderr.contains("mlp did not converge"))
+        #expect(!result.stderr.contains("\r"), "no progress bar when stderr is not a terminal")
 
         let regression = try lathe(["compare", "diabetes", "--quiet"])
         #expect(regression.status == 0, "\(regression.stderr)")
@@ -207,6 +208,28 @@ func expectError(_ result: CommandResult, status: Int32, containing fragment: St
         expectError(try lathe(["compare", "iris", "--metric", "r2"]), status: 2, containing: "unknown metric")
         expectError(try lathe(["cv", "iris", "--model", "bogus"]), status: 2, containing: "unknown model")
         expectError(try lathe(["cv", "iris", "--model", "svm", "--jobs", "0"]), status: 2, containing: "--jobs")
+    }
+
+    /// Text data: every classifier runs through the TF-IDF vectorizer.
+    @Test func compareRunsEveryClassifierOnText() throws {
+        let result = try lathe(["compare", "sms_spam", "--folds", "2", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let results = try #require(try parseJSON(result.stdout)["results"]?.arrayValue).compactMap(\.objectValue)
+        #expect(Set(results.compactMap { $0["model"]?.stringValue }) == ["logreg", "svm", "tree", "mlp"])
+        for doc in results {
+            #expect((doc["mean"]?.objectValue?["accuracy"]?.doubleValue ?? 0) > 0.95, "\(doc["model"] ?? .null)")
+            #expect(doc["features"] == .null)
+        }
+    }
+
+    /// Progress: a bar with the fold count on stderr when asked for (`--verbose` stands in for
+    /// a terminal here), none with --quiet.
+    @Test func progressOnlyWhenAsked() throws {
+        let verbose = try lathe(["compare", "iris", "--models", "tree,logreg", "--verbose"])
+        #expect(verbose.status == 0)
+        #expect(verbose.stderr.contains("compare: 2 models × 5 folds") && verbose.stderr.contains("10/10"), "\(verbose.stderr)")
+        let quiet = try lathe(["cv", "iris", "--model", "tree", "--verbose", "--quiet"])
+        #expect(quiet.stderr.isEmpty, "\(quiet.stderr)")
     }
 
     /// Grid search: every combination cross-validated and ranked; `train --grid` writes the
