@@ -87,11 +87,14 @@ public enum CrossValidation {
 
     /// Runs every spec over the same folds of `dataset`: one report per spec, in order. The
     /// fits of all models and folds share the `jobs` slots.
-    /// - Throws: as the single-model `run`; the first failing fit ends the run.
+    /// - Throws: as the single-model `run`, and `UsageError` when the specs' tasks differ; the
+    ///   first failing fit ends the run.
     public static func run(_ specs: [ModelSpec], on dataset: Dataset, splitter: any Splitter, jobs: Int = Parallelism.coreCount,
                            progress: ((Int, Int) -> Void)? = nil) async throws -> [CrossValidationReport] {
         guard let task = specs.first?.task else { return [] }
-        precondition(specs.allSatisfy { $0.task == task }, "one task per run")
+        guard specs.allSatisfy({ $0.task == task }) else {
+            throw UsageError("models cross-validated together must do the same task")
+        }
         // Class indices over the whole dataset, so every fold scores against the same label set
         // even when a training fold lacks a class.
         let classes = dataset.classes
