@@ -137,7 +137,7 @@ extension Dataset {
     /// - Throws: `InputError` naming the file, the line and the column of the first problem.
     public static func load(_ reference: String, columns: ColumnOptions = ColumnOptions()) throws(InputError) -> Dataset {
         let path = BundledDatasets.resolve(reference) ?? reference
-        let raw = try readFile(path)
+        let raw = try readFile(path, missing: "no such file or bundled dataset (see `lathe datasets`)")
         let digest = SHA256.hash(data: raw).map { String(format: "%02x", $0) }.joined()
         var lower = (path as NSString).lastPathComponent.lowercased()
         var bytes = raw
@@ -305,11 +305,12 @@ extension Dataset {
 }
 
 /// Reads a whole file.
+/// - Parameter missing: the message for a path that does not exist.
 /// - Throws: `InputError` for a missing path, a directory or an unreadable file.
-func readFile(_ path: String) throws(InputError) -> [UInt8] {
+func readFile(_ path: String, missing: String = "no such file") throws(InputError) -> [UInt8] {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-        throw InputError("no such file or bundled dataset (see `lathe datasets`)", at: path)
+        throw InputError(missing, at: path)
     }
     guard !isDirectory.boolValue else { throw InputError("is a directory, not a file", at: path) }
     guard let data = FileManager.default.contents(atPath: path) else {
