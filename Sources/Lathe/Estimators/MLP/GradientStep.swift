@@ -34,11 +34,6 @@ struct GradientStep {
         }
     }
 
-    /// Brings the first-layer rows of `features` up to date, before a batch that uses them.
-    mutating func catchUp(_ features: [Int32], _ network: inout NeuralNetwork) {
-        replayDeferred(features, &network)
-    }
-
     /// Moves the weights by one step along the pass's gradients, finishing each weight
     /// gradient, `(Aᵀ·δ + α·W) / rows` in scikit-learn's order of operations, in the same pass;
     /// large layers are split across the cores. Records `‖W‖²` of the weights the pass used.
@@ -96,7 +91,7 @@ struct GradientStep {
     /// returns `‖W‖²` before each of the epoch's steps.
     mutating func finishEpoch(_ network: inout NeuralNetwork) -> [Double] {
         if let rowCount = deferred?.stepsDone.count {
-            replayDeferred((0..<Int32(rowCount)).map { $0 }, &network)
+            catchUp((0..<Int32(rowCount)).map { $0 }, &network)
             deferred!.history.removeAll(keepingCapacity: true)
             deferred!.stepsDone = [Int32](repeating: 0, count: rowCount)
         }
@@ -154,9 +149,10 @@ struct GradientStep {
         }.reduce(0, +)
     }
 
-    /// Replays the deferred steps of the first-layer rows of `features`, adding their Σ w²
-    /// before each step to that step's total.
-    private mutating func replayDeferred(_ features: [Int32], _ network: inout NeuralNetwork) {
+    /// Brings the first-layer rows of `features` up to date (before a batch that uses them, or
+    /// at the end of the epoch): replays their deferred steps, adding their Σ w² before each
+    /// step to that step's total.
+    mutating func catchUp(_ features: [Int32], _ network: inout NeuralNetwork) {
         // Taken out of `self` while it is used, so the update below does not copy its arrays.
         guard var deferred, !deferred.history.isEmpty else { return }
         self.deferred = nil

@@ -173,8 +173,9 @@ func trainNetwork(_ x: FeatureMatrix, targets: Matrix, output: OutputActivation,
                 // Sparse input: the gradient of the first layer only on the batch's features.
                 var compact: (matrix: SparseMatrix, columns: [Int32])?
                 if case let .sparse(s) = batch {
-                    compact = s.compactingColumns()
-                    step.catchUp(compact!.columns, &network)
+                    let columns = s.compactingColumns()
+                    step.catchUp(columns.columns, &network)
+                    compact = columns
                 }
                 let dataLoss = try pass.run(network, batch, targets.rows(rows), compactInput: compact?.matrix)
                 step.apply(pass, to: &network, rows: rows.count, firstLayerRows: compact?.columns)
