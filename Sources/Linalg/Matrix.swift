@@ -83,11 +83,15 @@ public struct Matrix: Sendable, Equatable {
     public func rows(_ indices: [Int]) -> Matrix {
         var out = Matrix(rowCount: indices.count, columnCount: columnCount)
         let c = columnCount
+        guard c > 0 else {
+            precondition(indices.allSatisfy { $0 >= 0 && $0 < rowCount }, "row index out of range")
+            return out
+        }
         elements.withUnsafeBufferPointer { src in
             out.elements.withUnsafeMutableBufferPointer { dst in
                 for (k, i) in indices.enumerated() {
                     precondition(i >= 0 && i < rowCount, "row index out of range")
-                    for j in 0..<c { dst[k * c + j] = src[i * c + j] }
+                    (dst.baseAddress! + k * c).update(from: src.baseAddress! + i * c, count: c)
                 }
             }
         }

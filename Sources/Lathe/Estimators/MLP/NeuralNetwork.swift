@@ -26,7 +26,21 @@ public enum Activation: String, Sendable, CaseIterable {
                 delta[i] *= 1 - a[i]
             }
         case .tanh: for i in delta.indices { delta[i] *= 1 - a[i] * a[i] }
-        case .relu: for i in delta.indices where a[i] == 0 { delta[i] = 0 }
+        case .relu:
+            // Four lanes at a time with a blend: about half the units are off, at random, so a
+            // branch per element mispredicts (it took 14% of a digits fit).
+            let d = UnsafeMutableRawPointer(delta.baseAddress), x = UnsafeRawPointer(a.baseAddress)
+            var i = 0
+            while i &+ 4 <= delta.count {
+                var lanes = d!.loadUnaligned(fromByteOffset: i &* 8, as: SIMD4<Double>.self)
+                lanes.replace(with: 0, where: x!.loadUnaligned(fromByteOffset: i &* 8, as: SIMD4<Double>.self) .== 0)
+                d!.storeBytes(of: lanes, toByteOffset: i &* 8, as: SIMD4<Double>.self)
+                i &+= 4
+            }
+            while i < delta.count {
+                if a[i] == 0 { delta[i] = 0 }
+                i &+= 1
+            }
         }
     }
 }
