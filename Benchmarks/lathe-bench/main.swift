@@ -38,6 +38,14 @@ func peakMemoryMiB() -> Double {
     return kib / 1024
 }
 
+/// `KEY=VALUE` arguments as pairs (the CLI's parser lives in the executable).
+func keyValues(_ items: ArraySlice<String>) -> [(key: String, value: String)] {
+    items.map { item in
+        let parts = item.split(separator: "=", maxSplits: 1)
+        return (String(parts[0]), String(parts.count > 1 ? parts[1] : ""))
+    }
+}
+
 func report(_ fields: [String: JSONValue]) {
     print(JSONValue.object(fields).jsonText)
 }
@@ -92,10 +100,7 @@ do {
         let xTest = try await vectorizer.transform(testText)
         let classes = train.classes
         let y = train.targets.map { classes.firstIndex(of: $0)! }
-        let assignments = rest.dropFirst(3).map { item -> (key: String, value: String) in
-            let parts = item.split(separator: "=", maxSplits: 1)
-            return (String(parts[0]), String(parts.count > 1 ? parts[1] : ""))
-        }
+        let assignments = keyValues(rest.dropFirst(3))
         let spec = try ModelSpec(name: rest[2], task: .classification, assignments: assignments)
         let clock = ContinuousClock()
         let start = clock.now
@@ -125,10 +130,7 @@ do {
         // pipeline; fit seconds, epochs and test accuracy summed over the folds.
         guard rest.count >= 1 else { fail("usage: lathe-bench mlp DATASET [KEY=VALUE ...]") }
         let dataset = try Dataset.load(rest[0])
-        let assignments = rest.dropFirst().map { item -> (key: String, value: String) in
-            let parts = item.split(separator: "=", maxSplits: 1)
-            return (String(parts[0]), String(parts.count > 1 ? parts[1] : ""))
-        }
+        let assignments = keyValues(rest.dropFirst())
         let spec = try ModelSpec(name: "mlp", task: .classification, assignments: assignments)
         let classes = dataset.classes
         let labels = dataset.targets.map { classes.firstIndex(of: $0)! }

@@ -1,41 +1,24 @@
 import Foundation
+import Linalg
 
 /// How much parallel work Lathe starts: one task per core unless told otherwise.
 public enum Parallelism {
     /// The cores this process may use.
     public static var coreCount: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
-
-    /// How many tasks Lathe's own parallel loops (text vectorizing) start: the cores, or less
-    /// inside `limited(to:)`.
-    public static var budget: Int { limit ?? coreCount }
-
-    @TaskLocal private static var limit: Int?
-
-    /// Runs `body` with Lathe's own parallel loops started in it limited to `count` tasks
-    /// (cross-validation's `--jobs`).
-    public static func limited<R>(to count: Int, _ body: () async throws -> R) async rethrows -> R {
-        try await $limit.withValue(max(1, count)) { try await body() }
-    }
 }
 
 /// Splits `0..<count` into at most `maximumConcurrency` contiguous chunks of at least
 /// `minimumChunk` items, runs `body` on each concurrently in a task group, and returns the
-/// results in chunk order (so output never depends on scheduling).
+/// results in chunk order (so output never depends on scheduling). The default concurrency is
+/// the kernel thread budget, which cross-validation sets to its `--jobs`.
 func mapChunks<T: Sendable>(
-    count: Int, minimumChunk: Int = 1, maximumConcurrency: Int = Parallelism.budget,
+    count: Int, minimumChunk: Int = 1, maximumConcurrency: Int = BLAS.kernelThreadCount,
     _ body: @escaping @Sendable (Range<Int>) throws -> T
 ) async throws -> [T] {
     let chunks = max(1, min(maximumConcurrency, count / max(1, minimumChunk)))
     let ranges = (0..<chunks).map { k in (count * k / chunks)..<(count * (k + 1) / chunks) }
     if chunks == 1 { return [try body(ranges[0])] }
-    return try await withThrowingTaskGroup(of: (Int, T).self) { group in
-        for (k, range) in ranges.enumerated() {
-            group.addTask { (k, try body(range)) }
-        }
-        var results = [T?](repeating: nil, count: chunks)
-        for try await (k, value) in group { results[k] = value }
-        return results.map { $0! }
-    }
+    return try await mapConcurrently(count: chunks, maximumConcurrency: chunks) { k in try body(ranges[k]) }
 }
 
 /// `body(i)` for every `i` in `0..<count`, spread over up to `threads` threads (thread `t`

@@ -13,15 +13,6 @@ public enum BLAS {
     /// Depth of nested `withSerialCalls` scopes and the OpenBLAS thread count they replaced.
     private static let serialScopes = Mutex<(depth: Int, saved: Int32)>((0, 1))
 
-    /// Sets how many threads OpenBLAS and Linalg's sparse kernels use for each call. The setting
-    /// is process-global, so code that runs several BLAS-heavy tasks at once sets it to 1 to
-    /// avoid oversubscription.
-    public static func setThreadCount(_ count: Int) {
-        let count = max(1, count)
-        openblas_set_num_threads(Int32(clamping: count))
-        kernelThreads.store(count, ordering: .relaxed)
-    }
-
     /// Runs `body` with OpenBLAS at `blas` threads per call and Linalg's (and Lathe's) own
     /// kernels at `kernels`, then restores the previous counts. Parallel folds run OpenBLAS on
     /// one thread (its idle threads spin, and its reductions group sums by thread count) while
@@ -109,16 +100,15 @@ extension Matrix {
         return c
     }
 
-    /// `C ← α·op(A)·op(B) + β·C` in place (`cblas_dgemm`), for loops that reuse their buffers.
+    /// `C ← α·op(A)·op(B)` in place (`cblas_dgemm`), for loops that reuse their buffers.
     ///
     /// - Parameters:
     ///   - a: `m × k` (or `k × m` with `transposeA`).
     ///   - b: `k × n` (or `n × k` with `transposeB`).
-    ///   - beta: scale of `c`'s old contents (0: overwritten, even if they were NaN).
     ///   - c: `m × n`.
     /// - Throws: `LinalgError.shapeMismatch` when the inner dimensions or `c`'s shape differ.
     public static func gemm(_ a: Matrix, _ b: Matrix, transposeA: Bool = false, transposeB: Bool = false,
-                            alpha: Double = 1, beta: Double = 0, into c: inout Matrix) throws(LinalgError) {
+                            alpha: Double = 1, into c: inout Matrix) throws(LinalgError) {
         let m = transposeA ? a.columnCount : a.rowCount
         let k = transposeA ? a.rowCount : a.columnCount
         let kb = transposeB ? b.columnCount : b.rowCount
@@ -128,7 +118,7 @@ extension Matrix {
         guard m > 0, n > 0 else { return }
         guard k > 0 else {
             c.withUnsafeMutableBufferPointer { cp in
-                for e in cp.indices { cp[e] = beta == 0 ? 0 : beta * cp[e] }
+                for e in cp.indices { cp[e] = 0 }
             }
             return
         }
@@ -141,7 +131,7 @@ extension Matrix {
                     cblas_dgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans,
                                 transposeB ? CblasTrans : CblasNoTrans,
                                 m32, n32, k32, alpha, ap.baseAddress, lda, bp.baseAddress, ldb,
-                                beta, cp.baseAddress, n32)
+                                0, cp.baseAddress, n32)
                 }
             }
         }

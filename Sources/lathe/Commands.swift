@@ -154,10 +154,9 @@ struct GridOptions: ParsableArguments {
         let model: String
         let ranking: RankingMetric
         let combinations: [[(key: String, value: String)]]
-        let specs: [ModelSpec]
         let reports: [CrossValidationReport]
-
-        var best: ModelSpec { specs[0] }
+        /// The best combination's spec, to refit on every row.
+        let best: ModelSpec
 
         var json: JSONValue {
             func object(_ combination: [(key: String, value: String)]) -> JSONValue {
@@ -205,8 +204,8 @@ struct GridOptions: ParsableArguments {
             warn("\(model.model) with \(combination) did not converge in \(reports[index].unconvergedFolds) of \(reports[index].folds) folds")
         }
         return Result(dataset: dataset.name, model: model.model, ranking: ranking,
-                      combinations: order.map { parameterGrid.combinations[$0] }, specs: order.map { specs[$0] },
-                      reports: order.map { reports[$0] })
+                      combinations: order.map { parameterGrid.combinations[$0] }, reports: order.map { reports[$0] },
+                      best: specs[order[0]])
     }
 }
 

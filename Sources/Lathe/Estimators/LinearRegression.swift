@@ -68,19 +68,15 @@ public struct FittedLinearRegression: FittedRegressor, Equatable {
     /// The effective rank of the (centred) design matrix; below `featureCount` when features are collinear.
     public let rank: Int?
 
-    init(estimator: LinearRegression, coefficients: LinearCoefficients, rank: Int?) {
-        self.estimator = estimator
-        self.coefficients = coefficients
-        self.rank = rank
-    }
+    public var featureCount: Int { coefficients.weights.count }
+    public func predict(_ x: FeatureMatrix) throws -> [Double] { try coefficients.predict(x) }
+    public func tensors() -> [String: Tensor] { coefficients.tensors() }
+}
 
+extension FittedLinearRegression {
     public init(tensors: [String: Tensor], parameters: Parameters, location: String) throws(InputError) {
         estimator = try LinearRegression(parameters: parameters, readFrom: location)
         coefficients = try LinearCoefficients(tensors: tensors, location: location)
         rank = nil
     }
-
-    public var featureCount: Int { coefficients.weights.count }
-    public func predict(_ x: FeatureMatrix) throws -> [Double] { try coefficients.predict(x) }
-    public func tensors() -> [String: Tensor] { coefficients.tensors() }
 }

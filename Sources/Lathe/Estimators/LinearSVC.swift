@@ -189,21 +189,16 @@ public struct FittedLinearSVC: LinearFittedClassifier, Equatable {
     public let coefficients: LinearClassifierCoefficients
     public let converged: Bool?
 
-    init(estimator: LinearSVC, classCount: Int, coefficients: LinearClassifierCoefficients, converged: Bool?) {
-        self.estimator = estimator
-        self.classCount = classCount
-        self.coefficients = coefficients
-        self.converged = converged
-    }
+    public func probabilities(_ x: FeatureMatrix) throws -> Matrix? { nil }
+}
 
+extension FittedLinearSVC {
     public init(tensors: [String: Tensor], parameters: Parameters, classCount: Int, location: String) throws(InputError) {
         estimator = try LinearSVC(parameters: parameters, readFrom: location)
         self.classCount = classCount
         coefficients = try LinearClassifierCoefficients(tensors: tensors, classCount: classCount, location: location)
         converged = nil
     }
-
-    public func probabilities(_ x: FeatureMatrix) throws -> Matrix? { nil }
 }
 
 /// Row access for the coordinate-descent solvers, specialized for dense and CSR storage so the

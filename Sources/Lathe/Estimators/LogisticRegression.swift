@@ -92,23 +92,6 @@ public struct FittedLogisticRegression: LinearFittedClassifier, Equatable {
     public let iterations: Int
     public let converged: Bool?
 
-    init(estimator: LogisticRegression, classCount: Int, coefficients: LinearClassifierCoefficients, iterations: Int, converged: Bool?) {
-        self.estimator = estimator
-        self.classCount = classCount
-        self.coefficients = coefficients
-        self.iterations = iterations
-        self.converged = converged
-    }
-
-    public init(tensors: [String: Tensor], parameters: Parameters, classCount: Int, location: String) throws(InputError) {
-        estimator = try LogisticRegression(parameters: parameters, readFrom: location)
-        self.classCount = classCount
-        coefficients = try LinearClassifierCoefficients(tensors: tensors, classCount: classCount, location: location)
-        iterations = 0
-        converged = nil
-    }
-
-
     public func probabilities(_ x: FeatureMatrix) throws -> Matrix? {
         let z = try decisionFunction(x)
         var p = Matrix(rowCount: z.rowCount, columnCount: classCount)
@@ -126,6 +109,16 @@ public struct FittedLogisticRegression: LinearFittedClassifier, Equatable {
             }
         }
         return p
+    }
+}
+
+extension FittedLogisticRegression {
+    public init(tensors: [String: Tensor], parameters: Parameters, classCount: Int, location: String) throws(InputError) {
+        estimator = try LogisticRegression(parameters: parameters, readFrom: location)
+        self.classCount = classCount
+        coefficients = try LinearClassifierCoefficients(tensors: tensors, classCount: classCount, location: location)
+        iterations = 0
+        converged = nil
     }
 }
 

@@ -103,7 +103,7 @@ public struct ParameterSpec: Sendable {
             default: value = nil
             }
         case let .int(minimum):
-            value = Int(text).flatMap { $0 >= minimum ? .int($0) : nil }
+            value = Self.int(text, minimum: minimum)
         case let .double(minimum, exclusive):
             value = Double(text).flatMap { v in
                 v.isFinite && (exclusive ? v > minimum : v >= minimum) ? .double(v) : nil
@@ -123,11 +123,11 @@ public struct ParameterSpec: Sendable {
                 value = Double(text).flatMap { (0...1).contains($0) ? .double($0) : nil }
             }
         case let .optionalInt(minimum):
-            value = text.lowercased() == "none" ? ParameterValue.none : Int(text).flatMap { $0 >= minimum ? .int($0) : nil }
+            value = text.lowercased() == "none" ? ParameterValue.none : Self.int(text, minimum: minimum)
         case let .countOrFraction(minimum):
             value = Self.countOrFraction(text, minimum: minimum)
         case let .autoOrInt(minimum):
-            value = text.lowercased() == "auto" ? .string("auto") : Int(text).flatMap { $0 >= minimum ? .int($0) : nil }
+            value = text.lowercased() == "auto" ? .string("auto") : Self.int(text, minimum: minimum)
         case .maxFeatures:
             switch text.lowercased() {
             case "sqrt", "log2": value = .string(text.lowercased())
@@ -137,6 +137,11 @@ public struct ParameterSpec: Sendable {
         }
         guard let value else { throw UsageError("\(name)=\(text): expected \(domain)") }
         return value
+    }
+
+    /// An integer `>= minimum`.
+    private static func int(_ text: String, minimum: Int) -> ParameterValue? {
+        Int(text).flatMap { $0 >= minimum ? .int($0) : nil }
     }
 
     /// An integer `>= minimum`, or a number with a decimal point in (0, 1].

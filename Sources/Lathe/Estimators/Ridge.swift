@@ -93,17 +93,14 @@ public struct FittedRidge: FittedRegressor, Equatable {
     public let estimator: Ridge
     public let coefficients: LinearCoefficients
 
-    init(estimator: Ridge, coefficients: LinearCoefficients) {
-        self.estimator = estimator
-        self.coefficients = coefficients
-    }
+    public var featureCount: Int { coefficients.weights.count }
+    public func predict(_ x: FeatureMatrix) throws -> [Double] { try coefficients.predict(x) }
+    public func tensors() -> [String: Tensor] { coefficients.tensors() }
+}
 
+extension FittedRidge {
     public init(tensors: [String: Tensor], parameters: Parameters, location: String) throws(InputError) {
         estimator = try Ridge(parameters: parameters, readFrom: location)
         coefficients = try LinearCoefficients(tensors: tensors, location: location)
     }
-
-    public var featureCount: Int { coefficients.weights.count }
-    public func predict(_ x: FeatureMatrix) throws -> [Double] { try coefficients.predict(x) }
-    public func tensors() -> [String: Tensor] { coefficients.tensors() }
 }

@@ -104,11 +104,9 @@ public enum CrossValidation {
         let splits = try splitter.splits(rowCount: dataset.rowCount, labels: labels)
         let total = specs.count * splits.count
         let folds = try await BLAS.withThreadCounts(blas: 1, kernels: jobs) {
-            try await Parallelism.limited(to: jobs) {
-                try await mapConcurrently(count: total, maximumConcurrency: jobs, completed: { progress?($0, total) }) { job in
-                    try await evaluate(specs[job / splits.count], dataset, splits[job % splits.count],
-                                       classes: classes, labels: labels, values: values)
-                }
+            try await mapConcurrently(count: total, maximumConcurrency: jobs, completed: { progress?($0, total) }) { job in
+                try await evaluate(specs[job / splits.count], dataset, splits[job % splits.count],
+                                   classes: classes, labels: labels, values: values)
             }
         }
         return specs.enumerated().map { m, spec in

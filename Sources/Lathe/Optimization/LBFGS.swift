@@ -66,7 +66,6 @@ private func lbfgs<O: DifferentiableObjective>(
         Linalg.scale(&sNew, by: step.alpha)
         var yNew = step.gradient
         try! axpy(-1, g, &yNew)
-        let previousSlope = slope
         x = step.point
         f = step.value
         g = step.gradient
@@ -75,7 +74,7 @@ private func lbfgs<O: DifferentiableObjective>(
             return MinimizationResult(solution: x, value: f, iterations: iterations, converged: true)
         }
         let sy = dot(sNew, yNew)
-        let curved = sy > Double.ulpOfOne * -previousSlope * step.alpha
+        let curved = sy > Double.ulpOfOne * -slope * step.alpha
         try pairs.advance(to: g, adding: curved ? (sNew, yNew, sy) : nil, yIsGradientChange: true)
     }
     return MinimizationResult(solution: x, value: f, iterations: iterations, converged: maxAbs(g) <= gradientTolerance)

@@ -56,26 +56,6 @@ public struct FittedMLPClassifier: FittedClassifier, Equatable {
     /// Mean training loss per epoch (empty when read from a file).
     public let lossCurve: [Double]
 
-    init(estimator: MLPClassifier, classCount: Int, network: NeuralNetwork, epochs: Int, converged: Bool?, lossCurve: [Double]) {
-        self.estimator = estimator
-        self.classCount = classCount
-        self.network = network
-        self.epochs = epochs
-        self.converged = converged
-        self.lossCurve = lossCurve
-    }
-
-    public init(tensors: [String: Tensor], parameters: Parameters, classCount: Int, location: String) throws(InputError) {
-        estimator = try MLPClassifier(parameters: parameters, readFrom: location)
-        self.classCount = classCount
-        network = try NeuralNetwork(tensors: tensors, hidden: estimator.training.hiddenLayerSizes,
-                                    outputCount: classCount == 2 ? 1 : classCount, activation: estimator.training.activation,
-                                    output: classCount == 2 ? .logistic : .softmax, location: location)
-        epochs = 0
-        converged = nil
-        lossCurve = []
-    }
-
     public var featureCount: Int { network.featureCount }
 
     public func tensors() -> [String: Tensor] { network.tensors() }
@@ -101,6 +81,19 @@ public struct FittedMLPClassifier: FittedClassifier, Equatable {
             }
         }
         return out
+    }
+}
+
+extension FittedMLPClassifier {
+    public init(tensors: [String: Tensor], parameters: Parameters, classCount: Int, location: String) throws(InputError) {
+        estimator = try MLPClassifier(parameters: parameters, readFrom: location)
+        self.classCount = classCount
+        network = try NeuralNetwork(tensors: tensors, hidden: estimator.training.hiddenLayerSizes,
+                                    outputCount: classCount == 2 ? 1 : classCount, activation: estimator.training.activation,
+                                    output: classCount == 2 ? .logistic : .softmax, location: location)
+        epochs = 0
+        converged = nil
+        lossCurve = []
     }
 }
 
@@ -130,14 +123,14 @@ public struct FittedMLPRegressor: FittedRegressor, Equatable {
     public let converged: Bool?
     public let lossCurve: [Double]
 
-    init(estimator: MLPRegressor, network: NeuralNetwork, epochs: Int, converged: Bool?, lossCurve: [Double]) {
-        self.estimator = estimator
-        self.network = network
-        self.epochs = epochs
-        self.converged = converged
-        self.lossCurve = lossCurve
-    }
+    public var featureCount: Int { network.featureCount }
 
+    public func tensors() -> [String: Tensor] { network.tensors() }
+
+    public func predict(_ x: FeatureMatrix) throws -> [Double] { try network.outputs(x).elements }
+}
+
+extension FittedMLPRegressor {
     public init(tensors: [String: Tensor], parameters: Parameters, location: String) throws(InputError) {
         estimator = try MLPRegressor(parameters: parameters, readFrom: location)
         network = try NeuralNetwork(tensors: tensors, hidden: estimator.training.hiddenLayerSizes, outputCount: 1,
@@ -146,10 +139,4 @@ public struct FittedMLPRegressor: FittedRegressor, Equatable {
         converged = nil
         lossCurve = []
     }
-
-    public var featureCount: Int { network.featureCount }
-
-    public func tensors() -> [String: Tensor] { network.tensors() }
-
-    public func predict(_ x: FeatureMatrix) throws -> [Double] { try network.outputs(x).elements }
 }

@@ -156,7 +156,8 @@ func trainNetwork(_ x: FeatureMatrix, targets: Matrix, output: OutputActivation,
     var step = GradientStep(settings: settings, network: network, sparseInput: sparseInput)
     var order = Array(0..<n)
     var lossCurve: [Double] = []
-    var bestLoss = Double.infinity, bestScore = -Double.infinity, bestNetwork = network
+    var bestLoss = Double.infinity, bestScore = -Double.infinity
+    var bestNetwork: NeuralNetwork?
     var withoutImprovement = 0, stopped = false
     let body = { () throws in
         for epoch in 1...settings.maxIterations {
@@ -214,7 +215,7 @@ func trainNetwork(_ x: FeatureMatrix, targets: Matrix, output: OutputActivation,
         }
     }
     if serial { try BLAS.withSerialCalls(body) } else { try body() }
-    if validation != nil { network = bestNetwork }
+    if let bestNetwork { network = bestNetwork }
     guard network.weights.allSatisfy(\.isFinite), network.biases.allSatisfy({ $0.allSatisfy(\.isFinite) }) else {
         throw FitError.nonFiniteModel
     }

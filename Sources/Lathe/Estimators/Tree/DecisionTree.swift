@@ -177,23 +177,6 @@ public struct FittedDecisionTreeClassifier: FittedClassifier, Equatable {
     /// is a lone leaf).
     public let featureImportances: [Double]
 
-    init(estimator: DecisionTreeClassifier, classCount: Int, tree: TreeStructure, featureImportances: [Double]) {
-        self.estimator = estimator
-        self.classCount = classCount
-        self.tree = tree
-        self.featureImportances = featureImportances
-    }
-
-    public init(tensors: [String: Tensor], parameters: Parameters, classCount: Int, location: String) throws(InputError) {
-        estimator = try DecisionTreeClassifier(parameters: parameters, readFrom: location)
-        self.classCount = classCount
-        featureImportances = try readFeatureImportances(tensors, location: location)
-        tree = try TreeStructure(tensors: tensors, outputCount: classCount, featureCount: featureImportances.count, location: location)
-        guard tree.value.allSatisfy({ $0 >= 0 && $0 <= 1 }) else {
-            throw InputError("tree.value holds class fractions outside [0, 1]", at: location)
-        }
-    }
-
     public var featureCount: Int { featureImportances.count }
 
     public func tensors() -> [String: Tensor] { tree.tensors(featureImportances: featureImportances) }
@@ -207,6 +190,18 @@ public struct FittedDecisionTreeClassifier: FittedClassifier, Equatable {
         let p = try tree.predict(x, featureCount: featureCount)
         guard classCount == 2 else { return p }
         return try Matrix(rowCount: p.rowCount, columnCount: 1, elements: (0..<p.rowCount).map { p[$0, 1] - p[$0, 0] })
+    }
+}
+
+extension FittedDecisionTreeClassifier {
+    public init(tensors: [String: Tensor], parameters: Parameters, classCount: Int, location: String) throws(InputError) {
+        estimator = try DecisionTreeClassifier(parameters: parameters, readFrom: location)
+        self.classCount = classCount
+        featureImportances = try readFeatureImportances(tensors, location: location)
+        tree = try TreeStructure(tensors: tensors, outputCount: classCount, featureCount: featureImportances.count, location: location)
+        guard tree.value.allSatisfy({ $0 >= 0 && $0 <= 1 }) else {
+            throw InputError("tree.value holds class fractions outside [0, 1]", at: location)
+        }
     }
 }
 
@@ -252,24 +247,20 @@ public struct FittedDecisionTreeRegressor: FittedRegressor, Equatable {
     public let tree: TreeStructure
     public let featureImportances: [Double]
 
-    init(estimator: DecisionTreeRegressor, tree: TreeStructure, featureImportances: [Double]) {
-        self.estimator = estimator
-        self.tree = tree
-        self.featureImportances = featureImportances
-    }
-
-    public init(tensors: [String: Tensor], parameters: Parameters, location: String) throws(InputError) {
-        estimator = try DecisionTreeRegressor(parameters: parameters, readFrom: location)
-        featureImportances = try readFeatureImportances(tensors, location: location)
-        tree = try TreeStructure(tensors: tensors, outputCount: 1, featureCount: featureImportances.count, location: location)
-    }
-
     public var featureCount: Int { featureImportances.count }
 
     public func tensors() -> [String: Tensor] { tree.tensors(featureImportances: featureImportances) }
 
     public func predict(_ x: FeatureMatrix) throws -> [Double] {
         try tree.predict(x, featureCount: featureCount).elements
+    }
+}
+
+extension FittedDecisionTreeRegressor {
+    public init(tensors: [String: Tensor], parameters: Parameters, location: String) throws(InputError) {
+        estimator = try DecisionTreeRegressor(parameters: parameters, readFrom: location)
+        featureImportances = try readFeatureImportances(tensors, location: location)
+        tree = try TreeStructure(tensors: tensors, outputCount: 1, featureCount: featureImportances.count, location: location)
     }
 }
 

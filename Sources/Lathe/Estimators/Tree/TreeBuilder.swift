@@ -223,11 +223,7 @@ struct SparseTreeColumns: TreeColumns {
                     samples.withUnsafeBufferPointer { s in
                         for k in start..<end {
                             let row = s[k]
-                            var lo = low, hi = high
-                            while lo < hi {
-                                let mid = (lo + hi) / 2
-                                if r[mid] < row { lo = mid + 1 } else { hi = mid }
-                            }
+                            let lo = lowerBound(of: row, in: r, low, high)
                             if lo < high && r[lo] == row { body(row, v[lo]) }
                         }
                     }
@@ -292,10 +288,14 @@ struct SparseTreeColumns: TreeColumns {
         let zeroGoesLeft = 0 <= threshold
         for k in start..<end { marks[Int(samples[k])] = zeroGoesLeft }
         forEachStored(j, start, end) { row, value in marks[Int(row)] = Double(value) <= threshold }
-        // Stable, so the node's samples keep their relative order.
-        let node = Array(samples[start..<end])
+        // Stable, so the node's samples keep their relative order; the node's rows are copied
+        // to the (idle) sort scratch first.
+        var node: [Int32] = []
+        swap(&node, &sortedRows)
+        defer { swap(&node, &sortedRows) }
+        for k in start..<end { node[k - start] = samples[k] }
         var l = start, r = start + leftCount
-        for row in node {
+        for row in node[0..<(end - start)] {
             let at: Int
             if marks[Int(row)] { at = l; l += 1 } else { at = r; r += 1 }
             samples[at] = row
@@ -319,8 +319,6 @@ struct TreeBuilder<C: SplitCriterion, Columns: TreeColumns> {
     private(set) var tree: TreeStructure
     /// Impurity decrease per feature, weighted by node weight (unnormalised importances).
     private(set) var importance: [Double]
-    /// The total sample weight, the root's.
-    private var rootWeight = 0.0
 
     private struct Node {
         var start: Int
@@ -405,19 +403,17 @@ struct TreeBuilder<C: SplitCriterion, Columns: TreeColumns> {
         let count = node.end - node.start
         columns.withSamples(node.start, node.end) { criterion.prepare($0) }
         let impurity = criterion.impurity, weight = criterion.weight
-        if node.parent == nil { rootWeight = weight }
         let id = tree.addNode(value: criterion.value(), impurity: impurity, samples: count, weight: weight)
         if let parent = node.parent {
             if node.isLeft { tree.left[parent] = id } else { tree.right[parent] = id }
         }
-        if node.depth >= settings.maxDepth || count < settings.minSamplesSplit || count < 2 * settings.minSamplesLeaf
-            || impurity <= Double.ulpOfOne {
+        if node.depth >= settings.maxDepth || count < settings.minSamplesSplit || impurity <= Double.ulpOfOne {
             return (id, nil)
         }
         guard var split = findSplit(node, &columns, &criterion) else { return (id, nil) }
         columns.partition(node.start, node.end, feature: split.feature, threshold: split.threshold, leftCount: split.position)
         let sides = columns.withSamples(node.start, node.end) { criterion.sides($0, position: split.position) }
-        split.improvement = (weight / rootWeight) * (impurity - sides.leftWeight / weight * sides.leftImpurity
+        split.improvement = (weight / tree.weightedSampleCount[0]) * (impurity - sides.leftWeight / weight * sides.leftImpurity
                                                      - sides.rightWeight / weight * sides.rightImpurity)
         split.importance = weight * impurity - sides.leftWeight * sides.leftImpurity - sides.rightWeight * sides.rightImpurity
         guard split.improvement + Double.ulpOfOne >= settings.minImpurityDecrease else { return (id, nil) }
@@ -528,7 +524,7 @@ struct TreeBuilder<C: SplitCriterion, Columns: TreeColumns> {
 
     /// Records `split` on node `id` (its range already partitioned) and returns the children.
     private mutating func apply(_ split: Split, to node: Node, id: Int) -> (Node, Node) {
-        tree.split(id, feature: split.feature, threshold: split.threshold, left: TreeStructure.leaf, right: TreeStructure.leaf)
+        tree.split(id, feature: split.feature, threshold: split.threshold)
         importance[split.feature] += split.importance
         let mid = node.start + split.position
         return (Node(start: node.start, end: mid, depth: node.depth + 1, parent: id, isLeft: true, constantCount: split.constantCount),

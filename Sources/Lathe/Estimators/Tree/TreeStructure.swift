@@ -54,11 +54,10 @@ public struct TreeStructure: Sendable, Equatable {
         return feature.count - 1
     }
 
-    mutating func split(_ node: Int, feature f: Int, threshold t: Double, left l: Int, right r: Int) {
+    /// Makes leaf `node` a split; the builder links its children as it adds them.
+    mutating func split(_ node: Int, feature f: Int, threshold t: Double) {
         feature[node] = f
         threshold[node] = t
-        left[node] = l
-        right[node] = r
     }
 
     /// The leaf each row of `x` reaches.
@@ -87,11 +86,7 @@ public struct TreeStructure: Sendable, Equatable {
                         while feature[node] != Self.undefined {
                             // Binary search of the row's sorted columns; absent means zero.
                             let f = Int32(feature[node])
-                            var lo = start, hi = end
-                            while lo < hi {
-                                let mid = (lo + hi) / 2
-                                if columns[mid] < f { lo = mid + 1 } else { hi = mid }
-                            }
+                            let lo = lowerBound(of: f, in: columns, start, end)
                             let x = lo < end && columns[lo] == f ? values[lo] : 0
                             node = Double(Float(x)) <= threshold[node] ? left[node] : right[node]
                         }
@@ -188,4 +183,16 @@ public struct TreeStructure: Sendable, Equatable {
             throw InputError("the tree.* arrays do not form a single tree", at: location)
         }
     }
+}
+
+/// The first position in `low..<high` of the ascending `sorted` whose value is not below `key`
+/// (`high` when none).
+@inline(__always)
+func lowerBound(of key: Int32, in sorted: UnsafeBufferPointer<Int32>, _ low: Int, _ high: Int) -> Int {
+    var lo = low, hi = high
+    while lo < hi {
+        let mid = (lo + hi) / 2
+        if sorted[mid] < key { lo = mid + 1 } else { hi = mid }
+    }
+    return lo
 }
