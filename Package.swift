@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         .systemLibrary(
@@ -42,6 +43,13 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        .target(
+            name: "LatheServer",
+            dependencies: [
+                "Lathe",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
         .executableTarget(
             name: "lathe",
             dependencies: [
@@ -63,6 +71,10 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Linalg"], path: "Tests/TestSupport"),
         .testTarget(name: "LinalgTests", dependencies: ["Linalg", "TestSupport"]),
         .testTarget(name: "LatheTests", dependencies: ["Lathe", "Linalg", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "LatheServerTests", dependencies: [
+            "LatheServer", "Lathe", "TestSupport",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
         .testTarget(name: "LatheCLITests", dependencies: ["Lathe", "TestSupport", "lathe", "spam-filter"]),
     ],
     swiftLanguageModes: [.v6]
