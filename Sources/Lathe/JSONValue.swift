@@ -39,8 +39,14 @@ public enum JSONValue: Sendable, Equatable, Codable {
     /// Parses UTF-8 JSON text.
     /// - Throws: `InputError` when the text is not JSON.
     public static func parse(_ data: Data, location: String? = nil) throws(InputError) -> JSONValue {
+        try parse([UInt8](data), location: location)
+    }
+
+    /// Parses UTF-8 JSON bytes; nesting deeper than 64 levels is refused as invalid.
+    /// - Throws: `InputError` when the bytes are not JSON.
+    public static func parse(_ bytes: [UInt8], location: String? = nil) throws(InputError) -> JSONValue {
         do {
-            return try JSONParser.parse([UInt8](data))
+            return try JSONParser.parse(bytes)
         } catch {
             throw InputError("not valid JSON", at: location)
         }

@@ -1,14 +1,78 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Hummingbird
 import Lathe
+import Linalg
+import Logging
+import NIOCore
 
-/// The HTTP prediction service's routes (DESIGN.md): work in progress, issue 7.
+/// Where and how `lathe serve` listens.
+public struct ServerConfiguration: Sendable {
+    /// The address to bind: loopback unless told otherwise, so a model is never exposed by accident.
+    public var host: String
+    /// The TCP port; 0 picks a free one (the `listening` log line says which).
+    public var port: Int
+    public var limits: RequestLimits
+    public var token: BearerToken?
+    /// Seconds a connection may stay idle before it is closed.
+    public var idleTimeout: Int64
+
+    public init(host: String = "127.0.0.1", port: Int = 8080, limits: RequestLimits = RequestLimits(),
+                token: BearerToken? = nil, idleTimeout: Int64 = 60) {
+        self.host = host
+        self.port = port
+        self.limits = limits
+        self.token = token
+        self.idleTimeout = idleTimeout
+    }
+}
+
+/// The HTTP prediction service (DESIGN.md "HTTP prediction service").
 public enum PredictionServer {
-    /// The router with the service's routes.
-    public static func router() -> Router<BasicRequestContext> {
-        let router = Router()
-        router.get("healthz") { _, _ -> Response in
-            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"ok\"}")))
+    /// The Hummingbird application serving `models`.
+    /// - Parameters:
+    ///   - logger: the access log and the server's own messages (a `listening` line with the
+    ///     bound address once it accepts connections).
+    public static func buildApplication(models: ModelTable, configuration: ServerConfiguration,
+                                        metrics: ServiceMetrics = ServiceMetrics(),
+                                        logger: Logger) -> some ApplicationProtocol {
+        let service = PredictionService(models: models, limits: configuration.limits, token: configuration.token,
+                                        metrics: metrics, accessLog: logger)
+        // Hummingbird's own messages at notice and above only: the access log is ours.
+        var frameworkLogger = logger
+        frameworkLogger.logLevel = .notice
+        return Application(
+            responder: service,
+            server: .http1(configuration: .init(idleTimeout: .seconds(configuration.idleTimeout))),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+            onServerRunning: { channel in
+                let address = channel.localAddress
+                logger.info("listening", metadata: [
+                    "host": .string(address?.ipAddress ?? configuration.host),
+                    "port": .stringConvertible(address?.port ?? configuration.port),
+                    "models": .array(models.names.map { .string($0) }),
+                    "auth": .string(configuration.token == nil ? "none" : "bearer"),
+                ])
+            },
+            logger: frameworkLogger
+        )
+    }
+
+    /// Serves until SIGTERM or SIGINT, then stops accepting connections, lets in-flight
+    /// requests finish, and returns.
+    /// - Throws: `InputError` when the address cannot be bound.
+    public static func run(models: ModelTable, configuration: ServerConfiguration, logger: Logger) async throws {
+        let app = buildApplication(models: models, configuration: configuration, logger: logger)
+        // One OpenBLAS thread per call: requests run side by side, one per core already, and
+        // OpenBLAS's own threads would only contend with them.
+        do {
+            try await BLAS.withThreadCounts(blas: 1, kernels: 1) {
+                try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+            }
+        } catch let error as IOError {
+            throw InputError("cannot listen on \(configuration.host):\(configuration.port): \(String(cString: strerror(error.errnoCode)))")
         }
-        return router
+        logger.info("stopped")
     }
 }

@@ -10,7 +10,7 @@ struct LatheCommand: AsyncParsableCommand {
         abstract: "Classical machine learning: compare, cross-validate, train, export and predict.",
         version: latheVersion,
         subcommands: [DatasetsCommand.self, CompareCommand.self, CrossValidateCommand.self, TrainCommand.self,
-                      PredictCommand.self, InspectCommand.self, VectorizeCommand.self]
+                      PredictCommand.self, InspectCommand.self, VectorizeCommand.self, ServeCommand.self]
     )
 
     /// Runs the command and maps every failure to DESIGN.md's contract: one `error:` line on

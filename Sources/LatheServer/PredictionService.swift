@@ -1,0 +1,249 @@
+import Crypto
+import HTTPTypes
+import Hummingbird
+import Lathe
+import Logging
+import Synchronization
+
+/// Limits on what one request may ask.
+public struct RequestLimits: Sendable {
+    /// Largest request body, in bytes (`--max-body-bytes`); larger ones get 413.
+    public var maxBodyBytes: Int
+    /// Most instances (rows) in one prediction request (`--max-instances`); more get 413.
+    public var maxInstances: Int
+
+    public init(maxBodyBytes: Int = 1 << 20, maxInstances: Int = 1000) {
+        self.maxBodyBytes = maxBodyBytes
+        self.maxInstances = maxInstances
+    }
+}
+
+/// A bearer token, kept as its SHA-256 digest and compared in constant time: hashing first
+/// makes the comparison's length independent of the candidate, so neither the token's length
+/// nor its prefix leaks through response times.
+public struct BearerToken: Sendable {
+    private let digest: [UInt8]
+
+    /// - Throws: `InputError` for an empty token or one with whitespace or control characters.
+    public init(_ token: String) throws(InputError) {
+        guard !token.isEmpty, token.utf8.allSatisfy({ $0 > 0x20 && $0 != 0x7F }) else {
+            throw InputError("the bearer token must be non-empty, without spaces or control characters")
+        }
+        digest = Array(SHA256.hash(data: Array(token.utf8)))
+    }
+
+    /// True when `authorization` is `Bearer <the token>` (the scheme's case does not matter).
+    func admits(_ authorization: String?) -> Bool {
+        guard let authorization, authorization.utf8.count > 7,
+              authorization.prefix(7).lowercased() == "bearer " else { return false }
+        let candidate = Array(SHA256.hash(data: Array(authorization.utf8.dropFirst(7))))
+        var difference: UInt8 = 0
+        for i in 0..<digest.count { difference |= digest[i] ^ candidate[i] }
+        return difference == 0
+    }
+}
+
+/// The prediction service: routes, bearer-token check, limits, JSON errors, metrics and the
+/// access log around every request. A Hummingbird responder of its own rather than a `Router`,
+/// because the routes need what the router does not give: 405 for a known path with the
+/// wrong method, and `{name}:predict` inside one path segment.
+public struct PredictionService: HTTPResponder {
+    public typealias Context = BasicRequestContext
+
+    let models: ModelTable
+    let limits: RequestLimits
+    let token: BearerToken?
+    let metrics: ServiceMetrics
+    let accessLog: Logger
+    private let requestIDs: RequestIDs
+
+    /// - Parameters:
+    ///   - models: the models to serve.
+    ///   - limits: body size and instance count limits.
+    ///   - token: the bearer token every route but `/healthz` then requires; nil for none.
+    ///   - metrics: where requests and predictions are counted (`/metrics` shows them).
+    ///   - accessLog: one line per request: request id, method, route, status, latency, model.
+    public init(models: ModelTable, limits: RequestLimits = RequestLimits(), token: BearerToken? = nil,
+                metrics: ServiceMetrics = ServiceMetrics(), accessLog: Logger) {
+        self.models = models
+        self.limits = limits
+        self.token = token
+        self.metrics = metrics
+        self.accessLog = accessLog
+        self.requestIDs = RequestIDs()
+    }
+
+    public func respond(to request: Request, context: Context) async throws -> Response {
+        let start = ContinuousClock.now
+        let requestID = requestIDs.id(for: request.headers[.requestID])
+        let endpoint = Endpoint(path: request.uri.path[...])
+        var instances = 0
+        var response: Response
+        do {
+            response = try await handle(request, endpoint: endpoint, instances: &instances)
+        } catch let failure as HTTPFailure {
+            response = Self.error(failure)
+        } catch {
+            // Bad input never reaches here (it is an HTTPFailure); this is a bug, reported as such.
+            response = Self.error(HTTPFailure(.internalServerError, "internal error (request \(requestID))"))
+            accessLog.error("unexpected failure", metadata: ["request_id": .string(requestID), "error": .string("\(error)")])
+        }
+        response.headers[.requestID] = requestID
+        let elapsed = ContinuousClock.now - start
+        let route = endpoint?.template ?? "unmatched"
+        metrics.recordRequest(route: route, status: response.status.code, duration: elapsed)
+        var fields: Logger.Metadata = [
+            "request_id": .string(requestID), "method": .string(request.method.rawValue), "route": .string(route),
+            "status": .stringConvertible(response.status.code),
+            "latency_ms": .stringConvertible((Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1e3)),
+        ]
+        if let name = endpoint?.modelName, models.models[name] != nil { fields["model"] = .string(name) }
+        if instances > 0 { fields["instances"] = .stringConvertible(instances) }
+        accessLog.info("request", metadata: fields)
+        return response
+    }
+
+    private func handle(_ request: Request, endpoint: Endpoint?, instances: inout Int) async throws -> Response {
+        guard let endpoint else { throw HTTPFailure(.notFound, "no such route: \(Self.printable(request.uri.path))") }
+        guard request.method == endpoint.method else {
+            throw HTTPFailure(.methodNotAllowed, "\(endpoint.template) takes \(endpoint.method.rawValue) only",
+                              headers: [.allow: endpoint.method.rawValue])
+        }
+        if let token, endpoint.requiresToken, !token.admits(request.headers[.authorization]) {
+            throw HTTPFailure(.unauthorized, "missing or wrong bearer token", headers: [.wwwAuthenticate: "Bearer"])
+        }
+        var model: ServedModel? = nil
+        if let name = endpoint.modelName {
+            guard let served = models.models[name] else { throw HTTPFailure(.notFound, "no model named \(Self.printable(name))") }
+            model = served
+        }
+        switch endpoint {
+        case .healthz: return Self.json(.object(["status": .string("ok")]))
+        case .readyz: return Self.json(.object(["status": .string("ready"), "models": .array(models.names.map { .string($0) })]))
+        case .metrics:
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
+        case .listModels: return Self.json(.object(["models": .array(models.names.map { models.models[$0]!.summary })]))
+        case .modelDetails: return Self.json(model!.details)
+        case .serverMetadata:
+            return Self.json(.object(["name": .string("lathe"), "version": .string(latheVersion), "extensions": .array([])]))
+        case .live: return Self.json(.object(["live": .bool(true)]))
+        case .ready: return Self.json(.object(["ready": .bool(true)]))
+        case .inferenceMetadata: return Self.json(model!.inferenceMetadata)
+        case .modelReady: return Self.json(.object(["name": .string(model!.name), "ready": .bool(true)]))
+        case .predict:
+            let body = try RequestDecoder.json(try await Self.body(of: request, limit: limits.maxBodyBytes))
+            let input = try RequestDecoder.v1Instances(body, for: model!, maxInstances: limits.maxInstances)
+            instances = input.count
+            let predictions = try await predict(input, with: model!)
+            return Self.json(.object(["predictions": .array(predictions.map(\.json))]))
+        case .infer:
+            guard request.headers[.inferenceHeaderContentLength] == nil else {
+                throw HTTPFailure.badRequest("binary tensor data is not supported: send JSON data (binary_data=False)")
+            }
+            let body = try RequestDecoder.json(try await Self.body(of: request, limit: limits.maxBodyBytes))
+            let inference = try RequestDecoder.v2Inference(body, for: model!, maxInstances: limits.maxInstances)
+            instances = inference.input.count
+            let predictions = try await predict(inference.input, with: model!)
+            return Self.json(Self.inferenceResponse(predictions, model: model!, id: inference.id, outputs: inference.outputs))
+        }
+    }
+
+    private func predict(_ input: PredictionInput, with model: ServedModel) async throws -> [Prediction] {
+        let predictions: [Prediction]
+        do {
+            predictions = try await model.model.predict(input.features)
+        } catch let error as InputError {
+            throw HTTPFailure.badRequest(error.description)
+        } catch let error as FitError {
+            throw HTTPFailure.badRequest(error.description)
+        }
+        metrics.recordPredictions(model: model.name, predictions)
+        return predictions
+    }
+
+    /// The V2 response: `label` (classifiers) and the score tensor, row-major, as requested.
+    static func inferenceResponse(_ predictions: [Prediction], model: ServedModel, id: JSONValue?, outputs: [String]?) -> JSONValue {
+        let score = model.scoreOutput
+        var scores: [JSONValue] = []
+        scores.reserveCapacity(predictions.count * score.width)
+        var labels: [JSONValue] = []
+        for prediction in predictions {
+            switch prediction {
+            case let .value(v): scores.append(.number(v))
+            case let .label(label, probabilities, decision):
+                labels.append(.string(label))
+                let values = probabilities ?? decision ?? [:]
+                for column in score.columns { scores.append(.number(values[column] ?? .nan)) }
+            }
+        }
+        func tensor(_ name: String, _ datatype: String, _ shape: [Int], _ data: [JSONValue]) -> JSONValue {
+            .object(["name": .string(name), "datatype": .string(datatype),
+                     "shape": .array(shape.map { .integer(Int64($0)) }), "data": .array(data)])
+        }
+        var tensors: [(String, JSONValue)] = []
+        if model.model.task == .classification { tensors.append(("label", tensor("label", "BYTES", [predictions.count], labels))) }
+        tensors.append((score.name, tensor(score.name, "FP64", [predictions.count, score.width], scores)))
+        let wanted = outputs.map(Set.init)
+        var object: [String: JSONValue] = [
+            "model_name": .string(model.name), "model_version": .string("1"),
+            "outputs": .array(tensors.filter { wanted?.contains($0.0) ?? true }.map(\.1)),
+        ]
+        if let id { object["id"] = id }
+        return .object(object)
+    }
+
+    /// The body, refused with 413 once it passes `limit` bytes: a declared length over the limit
+    /// is refused before reading anything, a chunked body as soon as it passes.
+    private static func body(of request: Request, limit: Int) async throws -> [UInt8] {
+        let tooLarge = HTTPFailure(.contentTooLarge, "the request body is over \(limit) bytes")
+        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit { throw tooLarge }
+        var bytes: [UInt8] = []
+        for try await chunk in request.body {
+            guard bytes.count + chunk.readableBytes <= limit else { throw tooLarge }
+            bytes.append(contentsOf: chunk.readableBytesView)
+        }
+        return bytes
+    }
+
+    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        var fields = headers
+        fields[.contentType] = "application/json"
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(string: value.jsonText)))
+    }
+
+    static func error(_ failure: HTTPFailure) -> Response {
+        json(.object(["error": .string(failure.message)]), status: failure.status, headers: failure.headers)
+    }
+
+    /// A client-sent string made safe and short for an error message.
+    static func printable<S: StringProtocol>(_ text: S) -> String {
+        let clipped = text.unicodeScalars.prefix(80).map { $0.value < 0x20 || $0.value == 0x7F ? "?" : Character($0) }
+        return String(clipped) + (text.unicodeScalars.count > 80 ? "…" : "")
+    }
+}
+
+/// Request ids: the client's `X-Request-Id` when it is short and plain, else this process's
+/// random prefix and a counter (unique, and cheap enough for every request).
+final class RequestIDs: Sendable {
+    private let prefix: String
+    private let counter = Atomic<UInt64>(0)
+
+    init() {
+        prefix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+    }
+
+    func id(for given: String?) -> String {
+        if let given, (1...64).contains(given.utf8.count), given.utf8.allSatisfy({ byte in
+            (byte >= 0x30 && byte <= 0x39) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7A) || byte == 0x2D || byte == 0x5F || byte == 0x2E
+        }) {
+            return given
+        }
+        return "\(prefix)-\(counter.add(1, ordering: .relaxed).newValue)"
+    }
+}
+
+extension HTTPField.Name {
+    static let requestID = HTTPField.Name("X-Request-Id")!
+    static let inferenceHeaderContentLength = HTTPField.Name("Inference-Header-Content-Length")!
+}

@@ -1,0 +1,151 @@
+import Foundation
+import Lathe
+import Linalg
+
+/// A model file loaded for serving, under its name (the file name without its extension).
+public struct ServedModel: Sendable {
+    /// What the model answers besides the label (the V2 protocol's second output tensor).
+    public struct ScoreOutput: Sendable, Equatable {
+        /// `probabilities`, `decision` or `value`.
+        public let name: String
+        /// Columns per prediction: the classes, 1 for a two-class decision or a regression value.
+        public let width: Int
+        /// The class of each column, in order (empty for a regression value).
+        public let columns: [String]
+    }
+
+    public let name: String
+    public let model: TrainedModel
+    /// The file's metadata, its JSON-valued entries parsed (`GET /v1/models/{name}`).
+    public let metadata: [String: JSONValue]
+    public let scoreOutput: ScoreOutput
+
+    /// Reads, checks and warms up the model file at `path`: one prediction on an empty input
+    /// proves the model can predict before the server accepts requests for it.
+    /// - Throws: `InputError` for a missing, unreadable or invalid file, or a file name that
+    ///   cannot be a URL path segment.
+    public static func load(path: String) async throws -> ServedModel {
+        let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        guard Self.isValidName(name) else {
+            throw InputError("a served model's file name (without extension) must be 1 to 64 letters, digits, '.', '_' or '-', got \"\(name.prefix(80))\"", at: path)
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw InputError("no such file or not readable", at: path)
+        }
+        let bytes = [UInt8](data)
+        let model = try ModelFile.decode(bytes, location: path)
+        let container = try SafeTensors(bytes: bytes, location: path)
+        let metadata = container.metadata.mapValues { text in
+            text.first == "[" || text.first == "{" ? (try? JSONValue.parse(Data(text.utf8))) ?? .string(text) : .string(text)
+        }
+        let probe: Dataset.Features = model.takesText
+            ? .text([""])
+            : .numeric(Matrix(rowCount: 1, columnCount: model.featureNames.count), names: model.featureNames)
+        let prediction: Prediction
+        do {
+            guard let first = try await model.predict(probe).first else { throw InputError("the model made no prediction") }
+            prediction = first
+        } catch {
+            throw InputError("the model cannot predict: \(error)", at: path)
+        }
+        return ServedModel(name: name, model: model, metadata: metadata, scoreOutput: Self.scoreOutput(of: prediction, classes: model.fitted.classes ?? []))
+    }
+
+    /// Names that are safe as a URL path segment without escaping.
+    static func isValidName(_ name: String) -> Bool {
+        (1...64).contains(name.utf8.count) && name.utf8.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
+                return true
+            default: return false
+            }
+        }
+    }
+
+    private static func scoreOutput(of prediction: Prediction, classes: [String]) -> ScoreOutput {
+        switch prediction {
+        case .value: return ScoreOutput(name: "value", width: 1, columns: [])
+        case let .label(_, probabilities?, _): return ScoreOutput(name: "probabilities", width: probabilities.count, columns: classes)
+        case let .label(_, _, decision):
+            // Two classes give the positive class's decision only.
+            let columns = (decision?.count ?? 0) == 1 ? [classes.last ?? ""] : classes
+            return ScoreOutput(name: "decision", width: columns.count, columns: columns)
+        }
+    }
+
+    /// True when the model takes raw text (the input tensor `text`), false for numeric features.
+    public var takesText: Bool { model.takesText }
+
+    /// The features a numeric model takes per row (0 for text).
+    public var inputWidth: Int { model.takesText ? 0 : model.featureNames.count }
+
+    /// A line per model for `GET /v1/models`.
+    var summary: JSONValue {
+        var object: [String: JSONValue] = [
+            "name": .string(name),
+            "estimator": .string(model.estimator),
+            "task": .string(model.task.rawValue),
+            "input": .string(takesText ? "text" : "features"),
+        ]
+        if !takesText { object["features"] = .array(model.featureNames.map { .string($0) }) }
+        if let classes = model.fitted.classes { object["classes"] = .array(classes.map { .string($0) }) }
+        return .object(object)
+    }
+
+    /// `GET /v1/models/{name}`: the summary and the file's metadata.
+    var details: JSONValue {
+        guard case var .object(object) = summary else { return summary }
+        object["metadata"] = .object(metadata)
+        return .object(object)
+    }
+
+    /// `GET /v2/models/{name}` (Open Inference Protocol model metadata); -1 is the batch dimension.
+    var inferenceMetadata: JSONValue {
+        func tensor(_ name: String, _ datatype: String, _ shape: [Int]) -> JSONValue {
+            .object(["name": .string(name), "datatype": .string(datatype), "shape": .array(shape.map { .integer(Int64($0)) })])
+        }
+        let input = takesText ? tensor("text", "BYTES", [-1]) : tensor("features", "FP64", [-1, inputWidth])
+        var outputs: [JSONValue] = []
+        if model.task == .classification { outputs.append(tensor("label", "BYTES", [-1])) }
+        outputs.append(tensor(scoreOutput.name, "FP64", [-1, scoreOutput.width]))
+        var object: [String: JSONValue] = [
+            "name": .string(name), "versions": .array([.string("1")]), "platform": .string("lathe"),
+            "inputs": .array([input]), "outputs": .array(outputs),
+        ]
+        if !scoreOutput.columns.isEmpty {
+            object["parameters"] = .object(["columns": .string(JSONValue.array(scoreOutput.columns.map { .string($0) }).jsonText)])
+        }
+        return .object(object)
+    }
+}
+
+/// The served models by name.
+public struct ModelTable: Sendable {
+    public let models: [String: ServedModel]
+    /// Names in the order the files were given.
+    public let names: [String]
+
+    /// Loads every file.
+    /// - Throws: `InputError` for the first file that cannot be served, or two files with the
+    ///   same name.
+    public init(paths: [String]) async throws {
+        var models: [String: ServedModel] = [:]
+        var names: [String] = []
+        for path in paths {
+            let served = try await ServedModel.load(path: path)
+            guard models[served.name] == nil else {
+                throw InputError("two model files are named \(served.name); each is served under its file name", at: path)
+            }
+            models[served.name] = served
+            names.append(served.name)
+        }
+        self.models = models
+        self.names = names
+    }
+
+    public init(_ served: [ServedModel]) {
+        self.models = Dictionary(served.map { ($0.name, $0) }) { first, _ in first }
+        self.names = served.map(\.name)
+    }
+}
