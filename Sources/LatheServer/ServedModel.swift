@@ -3,7 +3,9 @@ import Lathe
 import Linalg
 
 /// A model file loaded for serving, under its name (the file name without its extension).
-public struct ServedModel: Sendable {
+/// A class: every request looks its model up, and a reference is one retain where the struct
+/// would copy a dozen.
+public final class ServedModel: Sendable {
     /// What the model answers besides the label (the V2 protocol's second output tensor).
     public struct ScoreOutput: Sendable, Equatable {
         /// `probabilities`, `decision` or `value`.
@@ -19,6 +21,13 @@ public struct ServedModel: Sendable {
     /// The file's metadata, its JSON-valued entries parsed (`GET /v1/models/{name}`).
     public let metadata: [String: JSONValue]
     public let scoreOutput: ScoreOutput
+
+    init(name: String, model: TrainedModel, metadata: [String: JSONValue], scoreOutput: ScoreOutput) {
+        self.name = name
+        self.model = model
+        self.metadata = metadata
+        self.scoreOutput = scoreOutput
+    }
 
     /// Reads, checks and warms up the model file at `path`: one prediction on an empty input
     /// proves the model can predict before the server accepts requests for it.

@@ -100,8 +100,10 @@ public struct Matrix: Sendable, Equatable {
 
     /// The transpose.
     public func transposed() -> Matrix {
-        var out = Matrix(rowCount: columnCount, columnCount: rowCount)
         let (r, c) = (rowCount, columnCount)
+        // A row or column vector has the same elements in the same order either way: share them.
+        if r <= 1 || c <= 1 { return try! Matrix(rowCount: c, columnCount: r, elements: elements) }
+        var out = Matrix(rowCount: c, columnCount: r)
         elements.withUnsafeBufferPointer { src in
             out.elements.withUnsafeMutableBufferPointer { dst in
                 for i in 0..<r {

@@ -259,6 +259,31 @@ public struct SparseMatrix: Sendable, Equatable {
         }
     }
 
+    /// `X·Bᵀ` for a dense `B` (`k × columnCount`, as linear models store their weights): a dense
+    /// `rowCount × k` result, equal to `multiply(b.transposed())` bit for bit (the same sums in
+    /// the same order) without transposing `B`, for batches with fewer stored values than `B`
+    /// has columns, where transposing would cost more than the product.
+    /// - Throws: `LinalgError.shapeMismatch` when `B` has the wrong number of columns.
+    public func multiply(transposed b: Matrix) throws(LinalgError) -> Matrix {
+        guard b.columnCount == columnCount else {
+            throw .shapeMismatch(operation: "SparseMatrix.multiply(transposed:)", left: shape, right: b.shape)
+        }
+        let k = b.rowCount
+        var out = Matrix(rowCount: rowCount, columnCount: k)
+        let width = columnCount
+        withKernelPointers(b, &out) { p in
+            for i in 0..<rowCount {
+                let o = p.out + i &* k
+                for q in p.offsets[i]..<p.offsets[i &+ 1] {
+                    let v = p.values[q]
+                    let column = Int(p.columns[q])
+                    for c in 0..<k { o[c] += v * p.dense[c &* width &+ column] }
+                }
+            }
+        }
+        return out
+    }
+
     /// Pins this matrix's arrays, `dense` and `out` for one kernel call.
     private func withKernelPointers(_ dense: Matrix, _ out: inout Matrix, _ body: (KernelPointers) -> Void) {
         rowOffsets.withUnsafeBufferPointer { ro in

@@ -42,6 +42,7 @@ struct ServeCommand: AsyncParsableCommand {
                                                 limits: RequestLimits(maxBodyBytes: maxBodyBytes, maxInstances: maxInstances),
                                                 token: try readToken())
         let logger = Logger(label: "lathe.serve") { _ in JSONLogHandler() }
+        defer { LineSink.standardError.flush() }
         try await PredictionServer.run(models: table, configuration: configuration, logger: logger)
     }
 

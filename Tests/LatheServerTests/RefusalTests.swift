@@ -177,11 +177,13 @@ import Testing
         var fds: [Int32] = [0, 0]
         #expect(pipe(&fds) == 0)
         defer { close(fds[0]) }
-        var handler = JSONLogHandler(fileDescriptor: fds[1])
+        let sink = LineSink(fileDescriptor: fds[1])
+        var handler = JSONLogHandler(sink: sink)
         handler.logLevel = .info
         handler.log(event: .init(level: .info, message: "request", metadata: ["status": .stringConvertible(404), "latency_ms": .stringConvertible(0.25),
                                                                                "route": .string("/v2/models/{name}/infer")],
                                  source: nil, file: #fileID, function: #function, line: #line))
+        sink.flush()
         close(fds[1])
         let text = String(decoding: FileHandle(fileDescriptor: fds[0]).readDataToEndOfFile(), as: UTF8.self)
         #expect(text.hasSuffix("\n") && text.split(separator: "\n").count == 1)

@@ -75,5 +75,12 @@ import Testing
         #expect(t.dense() == dense.transposed())
         #expect(t.transposed() == x)
         #expect(maxAbsoluteDifference(try t.multiply(r).elements, try x.transposeMultiply(r).elements) < 1e-12)
+        // X·Bᵀ without transposing B: the same sums in the same order, so equal bit for bit.
+        let weights = b.transposed()
+        #expect(try x.multiply(transposed: weights) == (try x.multiply(b)))
+        #expect(throws: LinalgError.self) { try x.multiply(transposed: b) }
+        // A vector's transpose shares its elements.
+        let row = try Matrix(rowCount: 1, columnCount: 3, elements: [1, 2, 3])
+        #expect(row.transposed().shape == [3, 1] && row.transposed().elements == [1, 2, 3])
     }
 }

@@ -110,7 +110,10 @@ extension FeatureMatrix {
     func multiply(_ b: Matrix, transposed: Bool = false) throws(LinalgError) -> Matrix {
         switch self {
         case let .dense(m): return try Matrix.gemm(m, b, transposeB: transposed)
-        case let .sparse(s): return try s.multiply(transposed ? b.transposed() : b)
+        case let .sparse(s):
+            guard transposed else { return try s.multiply(b) }
+            // Transposing B costs its size; worth it only when the product touches more than that.
+            return s.storedCount < b.columnCount ? try s.multiply(transposed: b) : try s.multiply(b.transposed())
         }
     }
 

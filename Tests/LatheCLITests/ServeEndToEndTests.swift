@@ -1,0 +1,177 @@
+import AsyncHTTPClient
+import Foundation
+@testable import Lathe
+import NIOCore
+import Synchronization
+import TestSupport
+import Testing
+
+/// Text appended from another thread.
+final class CollectedText: Sendable {
+    private let text = Mutex("")
+    func append(_ data: Data) { text.withLock { $0 += String(decoding: data, as: UTF8.self) } }
+    var value: String { text.withLock { $0 } }
+}
+
+/// A running `lathe serve`: the built binary on a free loopback port, its stderr collected.
+final class ServeProcess: @unchecked Sendable {
+    let process: Process
+    private let collected = CollectedText()
+    let port: Int
+
+    /// Starts `lathe serve ARGUMENTS --port 0` and waits for its `listening` line.
+    init(_ arguments: [String], in directory: URL, environment extra: [String: String] = [:]) throws {
+        let process = Process()
+        process.executableURL = latheBinary
+        process.arguments = ["serve"] + arguments + ["--port", "0"]
+        process.currentDirectoryURL = directory
+        process.environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        self.process = process
+        let collected = self.collected
+        errors.fileHandleForReading.readabilityHandler = { handle in collected.append(handle.availableData) }
+        try process.run()
+        var port: Int?
+        let deadline = Date().addingTimeInterval(60)
+        while port == nil, Date() < deadline, process.isRunning {
+            Thread.sleep(forTimeInterval: 0.05)
+            let listening = collected.value.split(separator: "\n").first { $0.contains("\"listening\"") }
+            port = listening.flatMap { try? JSONValue.parse(Data($0.utf8)).objectValue?["port"]?.integerValue }.map(Int.init)
+        }
+        guard let port else {
+            process.terminate()
+            throw InputError("lathe serve did not start: \(collected.value)")
+        }
+        self.port = port
+    }
+
+    var stderr: String { collected.value }
+
+    /// Sends `signal` and waits (up to 30 s) for the exit status.
+    func stop(_ signal: Int32 = SIGTERM) -> Int32? {
+        kill(process.processIdentifier, signal)
+        let deadline = Date().addingTimeInterval(30)
+        while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        if process.isRunning { process.terminate(); return nil }
+        Thread.sleep(forTimeInterval: 0.2)  // the last stderr bytes
+        return process.terminationStatus
+    }
+
+    func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
+}
+
+/// `lathe serve` as a user runs it: the binary, a real HTTP client (AsyncHTTPClient), the token
+/// file, predictions equal to `lathe predict`, and a SIGTERM that lets a request in flight finish.
+@Suite(.serialized) struct ServeEndToEndTests {
+    static let texts = [
+        "WINNER!! As a valued network customer you have been selected to receive a £900 prize reward!",
+        "Ok lar... Joking wif u oni...",
+        "Had your mobile 11 months or more? U R entitled to Update to the latest colour mobiles with camera for Free!",
+        "I'm gonna be home soon and i don't want to talk about this stuff anymore tonight",
+    ]
+
+    static func post(_ url: String, _ body: String, token: String? = nil) async throws -> (status: Int, json: JSONValue?) {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        request.body = .bytes(ByteBuffer(string: body))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let bytes = try await response.body.collect(upTo: 1 << 24)
+        return (Int(response.status.code), try? JSONValue.parse(Data(bytes.readableBytesView)))
+    }
+
+    static func get(_ url: String) async throws -> Int {
+        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(30))
+        _ = try await response.body.collect(upTo: 1 << 20)
+        return Int(response.status.code)
+    }
+
+    @Test func servesWhatPredictPrints() async throws {
+        let folder = try makeTemporaryDirectory()
+        #expect(try lathe(["train", "sms_spam", "--model", "logreg", "--out", "spam.lathe", "--quiet"], in: folder).status == 0)
+        let input = Self.texts.joined(separator: "\n") + "\n"
+        let predicted = try lathe(["predict", "spam.lathe", "--json"], stdin: input, in: folder)
+        #expect(predicted.status == 0)
+        let expected = try predicted.stdout.split(separator: "\n").map { try JSONValue.parse(Data($0.utf8)) }
+        #expect(expected.count == Self.texts.count)
+        try "s3cret\n".write(to: folder.appendingPathComponent("token"), atomically: true, encoding: .utf8)
+
+        let server = try ServeProcess(["spam.lathe", "--token-file", "token"], in: folder)
+        let secret = "never-log-this-body-text"
+        do {
+            #expect(try await Self.get(server.url("/healthz")) == 200)
+            #expect(try await Self.get(server.url("/readyz")) == 401)
+            let body = JSONValue.object(["instances": .array(Self.texts.map { .string($0) })]).jsonText
+            #expect(try await Self.post(server.url("/v1/models/spam:predict"), body).status == 401)
+            let v1 = try await Self.post(server.url("/v1/models/spam:predict"), body, token: "s3cret")
+            #expect(v1.status == 200)
+            #expect(v1.json == .object(["predictions": .array(expected)]))
+
+            let infer = JSONValue.object(["inputs": .array([.object([
+                "name": .string("text"), "datatype": .string("BYTES"), "shape": .array([.integer(Int64(Self.texts.count))]),
+                "data": .array(Self.texts.map { .string($0) }),
+            ])])]).jsonText
+            let v2 = try await Self.post(server.url("/v2/models/spam/infer"), infer, token: "s3cret")
+            #expect(v2.status == 200)
+            let outputs = v2.json?.objectValue?["outputs"]?.arrayValue?.compactMap(\.objectValue) ?? []
+            #expect(outputs.first?["data"] == .array(expected.map { $0.objectValue?["label"] ?? .null }))
+            let probabilities = expected.flatMap { line -> [JSONValue] in
+                let p = line.objectValue?["probabilities"]?.objectValue ?? [:]
+                return [p["ham"] ?? .null, p["spam"] ?? .null]
+            }
+            #expect(outputs.last?["data"] == .array(probabilities))
+            #expect(try await Self.post(server.url("/v1/models/spam:predict"), "{\"instances\": [\(JSONValue.string(secret).jsonText), 5]}",
+                                        token: "s3cret").status == 400)
+        } catch {
+            _ = server.stop()
+            throw error
+        }
+        #expect(server.stop() == 0)
+        let log = server.stderr.split(separator: "\n").compactMap { try? JSONValue.parse(Data($0.utf8)).objectValue }
+        let requests = log.filter { $0["message"] == .string("request") }
+        #expect(requests.count == 6, "\(server.stderr)")
+        #expect(requests.allSatisfy { $0["request_id"]?.stringValue != nil && $0["latency_ms"]?.doubleValue != nil })
+        #expect(requests.last?["status"] == .integer(400) && requests.last?["model"] == .string("spam"))
+        #expect(!server.stderr.contains(secret))
+        #expect(log.last?["message"] == .string("stopped"))
+    }
+
+    @Test func sigtermLetsTheRequestInFlightFinish() async throws {
+        let folder = try makeTemporaryDirectory()
+        #expect(try lathe(["train", "iris", "--model", "tree", "--out", "iris.lathe", "--quiet"], in: folder).status == 0)
+        let server = try ServeProcess(["iris.lathe"], in: folder)
+        let body = Array("{\"instances\": [[5.1, 3.5, 1.4, 0.2]]}".utf8)
+        let (chunks, continuation) = AsyncStream.makeStream(of: ByteBuffer.self)
+        var request = HTTPClientRequest(url: server.url("/v1/models/iris:predict"))
+        request.method = .POST
+        request.body = .stream(chunks, length: .known(Int64(body.count)))
+        async let response = HTTPClient.shared.execute(request, timeout: .seconds(30))
+        continuation.yield(ByteBuffer(bytes: body[..<10]))
+        try await _Concurrency.Task.sleep(for: .milliseconds(500))
+        kill(server.process.processIdentifier, SIGTERM)
+        try await _Concurrency.Task.sleep(for: .milliseconds(500))
+        #expect(server.process.isRunning)  // still draining: the request has not finished
+        continuation.yield(ByteBuffer(bytes: body[10...]))
+        continuation.finish()
+        let answer = try await response
+        #expect(answer.status.code == 200)
+        let text = String(buffer: try await answer.body.collect(upTo: 1 << 20))
+        #expect(text.contains("\"label\":\"setosa\""))
+        #expect(server.stop() == 0)
+    }
+
+    @Test func refusesToStartOnABadModelFile() throws {
+        let folder = try makeTemporaryDirectory()
+        try Data("not a model".utf8).write(to: folder.appendingPathComponent("bad.lathe"))
+        expectError(try lathe(["serve", "bad.lathe"], in: folder), status: 1, containing: "bad.lathe: not a model file")
+        expectError(try lathe(["serve", "missing.lathe"], in: folder), status: 1, containing: "missing.lathe: no such file")
+        expectError(try lathe(["serve", "x.lathe", "--port", "70000"], in: folder), status: 2, containing: "--port")
+        try Data().write(to: folder.appendingPathComponent("empty-token"))
+        #expect(try lathe(["train", "iris", "--model", "tree", "--out", "iris.lathe", "--quiet"], in: folder).status == 0)
+        expectError(try lathe(["serve", "iris.lathe", "--token-file", "empty-token"], in: folder), status: 1, containing: "bearer token")
+        expectError(try lathe(["serve", "iris.lathe", "--token-file", "nope"], in: folder), status: 1, containing: "cannot read the token file")
+    }
+}
