@@ -28,6 +28,7 @@ demo: build
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	bash Tests/Interop/run.sh .build/debug/lathe
 
 bench: deps
 	bash Benchmarks/run.sh

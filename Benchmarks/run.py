@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Lathe against scikit-learn, side by side, in one run on one machine.
 
-    bash Benchmarks/run.sh [--quick] [SUITE ...]      suites: linear, text, classify, tree, mlp (default: all)
+    bash Benchmarks/run.sh [--quick] [SUITE ...]      suites: linear, text, classify, tree, mlp, cv, serve (default: all)
 
 Each suite prepares identical inputs, times scikit-learn here and Lathe through the release
 `lathe-bench` binary, and prints a table of best-of-N wall times and the ratio Lathe/sklearn
@@ -311,8 +311,22 @@ def suite_cv():
     return out
 
 
+FAILED_CHECKS = []
+
+
+def suite_serve():
+    """`lathe serve` against the tutorials' Flask app under wrk, and hostile requests
+    (Benchmarks/serving/serve_bench.py). Its pass/fail checks (no errors, every hostile answer
+    a 4xx, flat memory) make the run exit non-zero; timings never do."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "serving"))
+    import serve_bench
+    lines, failures = serve_bench.suite_serve(QUICK)
+    FAILED_CHECKS.extend(failures)
+    return lines
+
+
 SUITES = {"linear": suite_linear, "text": suite_text, "classify": suite_classify, "tree": suite_tree, "mlp": suite_mlp,
-          "cv": suite_cv}
+          "cv": suite_cv, "serve": suite_serve}
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--worker"]:
@@ -336,3 +350,5 @@ if __name__ == "__main__":
     for name in chosen:
         print()
         print("\n".join(SUITES[name]()))
+    if FAILED_CHECKS:
+        sys.exit("checks failed: " + "; ".join(FAILED_CHECKS))

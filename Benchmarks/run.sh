@@ -9,4 +9,6 @@ if [ ! -x .build-bench-venv/bin/python ]; then
     python3 -m venv .build-bench-venv
     .build-bench-venv/bin/pip install -q -r scripts/requirements.txt
 fi
+# The serving suite's Flask app (an existing venv gets it on its first serving run).
+.build-bench-venv/bin/python -c 'import flask' 2>/dev/null || .build-bench-venv/bin/pip install -q -r Benchmarks/serving/requirements.txt
 exec .build-bench-venv/bin/python Benchmarks/run.py "$@"

@@ -112,8 +112,21 @@ struct JSONParser {
         position += 1  // the opening quote
         var out: [UInt8] = []
         while true {
+            // Copy a run of plain bytes at once; most strings are one run and need no buffer.
+            let runStart = position
+            while position < bytes.count {
+                let b = bytes[position]
+                if b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { break }
+                position += 1
+            }
             guard position < bytes.count else { throw Failure() }
             let b = bytes[position]
+            if b == UInt8(ascii: "\""), out.isEmpty {
+                position += 1
+                guard let s = String(validating: bytes[runStart..<(position - 1)], as: UTF8.self) else { throw Failure() }
+                return s
+            }
+            out.append(contentsOf: bytes[runStart..<position])
             position += 1
             switch b {
             case UInt8(ascii: "\""):
@@ -142,10 +155,8 @@ struct JSONParser {
                     out.append(contentsOf: Array(String(Character(u)).utf8))
                 default: throw Failure()
                 }
-            case 0..<0x20:
+            default:  // a control character
                 throw Failure()
-            default:
-                out.append(b)
             }
         }
     }

@@ -69,7 +69,7 @@ public enum JSONValue: Sendable, Equatable, Codable {
         case .null: out.append(contentsOf: "null".utf8)
         case let .bool(b): out.append(contentsOf: (b ? "true" : "false").utf8)
         case let .integer(i): out.append(contentsOf: String(i).utf8)
-        case let .number(d): out.append(contentsOf: (d.isFinite ? "\(d)" : "null").utf8)
+        case let .number(d): Self.writeNumber(d, to: &out)
         case let .string(s): Self.writeString(s, to: &out)
         case let .array(items):
             out.append(UInt8(ascii: "["))
@@ -90,8 +90,13 @@ public enum JSONValue: Sendable, Equatable, Codable {
         }
     }
 
+    /// A number as `jsonText` writes it (`null` for NaN and infinities).
+    static func writeNumber(_ d: Double, to out: inout [UInt8]) {
+        out.append(contentsOf: (d.isFinite ? "\(d)" : "null").utf8)
+    }
+
     /// A JSON string literal: runs of bytes that need no escape are copied whole.
-    private static func writeString(_ s: String, to out: inout [UInt8]) {
+    static func writeString(_ s: String, to out: inout [UInt8]) {
         var s = s
         s.withUTF8 { bytes in
             out.append(UInt8(ascii: "\""))

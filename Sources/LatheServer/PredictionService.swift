@@ -136,7 +136,15 @@ public struct PredictionService: HTTPResponder {
             let input = try RequestDecoder.v1Instances(body, for: model!, maxInstances: limits.maxInstances)
             instances = input.count
             let predictions = try await predict(input, with: model!)
-            return Self.json(.object(["predictions": .array(predictions.map(\.json))]))
+            var out: [UInt8] = []
+            out.reserveCapacity(64 * predictions.count + 16)
+            out.append(contentsOf: "{\"predictions\":[".utf8)
+            for (i, prediction) in predictions.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                prediction.writeJSON(to: &out)
+            }
+            out.append(contentsOf: "]}".utf8)
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: out)))
         case .infer:
             guard request.headers[.inferenceHeaderContentLength] == nil else {
                 throw HTTPFailure.badRequest("binary tensor data is not supported: send JSON data (binary_data=False)")

@@ -150,6 +150,32 @@ import Testing
         #expect(throws: InputError.self) { try JSONValue.parse(Data(text.utf8)) }
     }
 
+    /// Text survives writing and parsing: escapes, control characters, non-ASCII, invalid
+    /// UTF-8 refused; plain runs and escaped runs in the same string.
+    @Test func textRoundTrips() throws {
+        let strings = ["", "plain", "tab\there", "quote \" and \\ backslash", "\u{01}\u{1F}control", "é and 😀 and 中文", "end\\"]
+        let value = JSONValue.object(["s": .array(strings.map { .string($0) }), "k\"ey": .number(0.1)])
+        #expect(try JSONValue.parse(value.jsonBytes) == value)
+        #expect(value.jsonText == String(decoding: value.jsonBytes, as: UTF8.self))
+        #expect(JSONValue.string("a\u{01}b").jsonText == #""a\u0001b""#)
+        #expect(throws: InputError.self) { try JSONValue.parse([0x22, 0xFF, 0x22]) }
+    }
+
+    /// The server's direct writer gives the same bytes as the JSON tree.
+    @Test func predictionsWriteTheirJSONDirectly() {
+        let predictions: [Prediction] = [
+            .value(151.25), .value(.nan), .value(-0.0),
+            .label("spam", probabilities: ["ham": 0.02, "spam": 0.98], decision: nil),
+            .label("b\"q", probabilities: nil, decision: ["b\"q": -1.5]),
+            .label("z", probabilities: nil, decision: ["z": 1, "a": 2, "é": 3]),
+        ]
+        for prediction in predictions {
+            var out: [UInt8] = []
+            prediction.writeJSON(to: &out)
+            #expect(out == prediction.json.jsonBytes, "\(prediction)")
+        }
+    }
+
     @Test func deepNestingIsRejectedNotACrash() {
         let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
         #expect(throws: InputError.self) { try JSONValue.parse(Data(deep.utf8)) }

@@ -245,25 +245,36 @@ public struct TextAnalyzer: Sendable, Equatable {
 /// case-ignorable characters skipped (Unicode's Final_Sigma condition). Swift's
 /// `lowercased()` has no context rule, so Greek words would get different terms.
 func pythonLowercased(_ text: String) -> String {
-    let scalars = Array(text.unicodeScalars)
-    var out = String.UnicodeScalarView()
-    for (i, scalar) in scalars.enumerated() {
-        guard scalar == "\u{03A3}" else {
-            out.append(contentsOf: scalar.properties.lowercaseMapping.unicodeScalars)
+    var out: [UInt8] = []
+    out.reserveCapacity(text.utf8.count + 16)
+    // The scalars as an array only when a capital sigma needs its neighbours.
+    var scalars: [Unicode.Scalar]? = nil
+    for (i, scalar) in text.unicodeScalars.enumerated() {
+        let value = scalar.value
+        if value < 0x80 {
+            // Most scalars of most texts: no table lookup, no temporary string.
+            let byte = UInt8(value)
+            out.append(byte &- 0x41 < 26 ? byte | 0x20 : byte)
             continue
         }
+        guard scalar == "\u{03A3}" else {
+            out.append(contentsOf: scalar.properties.lowercaseMapping.utf8)
+            continue
+        }
+        let all = scalars ?? Array(text.unicodeScalars)
+        scalars = all
         func casedNeighbour(_ indices: some Sequence<Int>) -> Bool {
             for j in indices {
-                let p = scalars[j].properties
+                let p = all[j].properties
                 if p.isCaseIgnorable { continue }
                 return p.isCased
             }
             return false
         }
-        let final = casedNeighbour(stride(from: i - 1, through: 0, by: -1)) && !casedNeighbour((i + 1)..<scalars.count)
-        out.append(final ? "\u{03C2}" : "\u{03C3}")
+        let final = casedNeighbour(stride(from: i - 1, through: 0, by: -1)) && !casedNeighbour((i + 1)..<all.count)
+        out.append(contentsOf: (final ? "\u{03C2}" : "\u{03C3}").utf8)
     }
-    return String(out)
+    return String(decoding: out, as: UTF8.self)
 }
 
 /// The stop-word list as a lookup table over UTF-8 bytes.

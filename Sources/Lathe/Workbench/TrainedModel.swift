@@ -21,6 +21,40 @@ public enum Prediction: Sendable, Equatable {
         }
     }
 
+    /// `json.jsonBytes`, written directly rather than through a `JSONValue` tree: a prediction
+    /// service writes one per instance.
+    public func writeJSON(to out: inout [UInt8]) {
+        func object(_ name: String, _ values: [String: Double]) {
+            out.append(contentsOf: "\"\(name)\":{".utf8)
+            for (k, key) in values.keys.sorted().enumerated() {
+                if k > 0 { out.append(UInt8(ascii: ",")) }
+                JSONValue.writeString(key, to: &out)
+                out.append(UInt8(ascii: ":"))
+                JSONValue.writeNumber(values[key]!, to: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+        switch self {
+        case let .value(v):
+            out.append(contentsOf: "{\"value\":".utf8)
+            JSONValue.writeNumber(v, to: &out)
+        case let .label(label, probabilities, decision):
+            // Keys in sorted order, as `jsonText` writes them.
+            out.append(UInt8(ascii: "{"))
+            if let decision {
+                object("decision", decision)
+                out.append(UInt8(ascii: ","))
+            }
+            out.append(contentsOf: "\"label\":".utf8)
+            JSONValue.writeString(label, to: &out)
+            if let probabilities {
+                out.append(UInt8(ascii: ","))
+                object("probabilities", probabilities)
+            }
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+
     /// The plain-text form: the value or the label.
     public var text: String {
         switch self {
