@@ -64,7 +64,8 @@ public enum JSONValue: Sendable, Equatable, Codable {
         return out
     }
 
-    private func write(to out: inout [UInt8]) {
+    /// Appends `jsonBytes` to `out`, for writers that lay out their own documents.
+    public func write(to out: inout [UInt8]) {
         switch self {
         case .null: out.append(contentsOf: "null".utf8)
         case let .bool(b): out.append(contentsOf: (b ? "true" : "false").utf8)

@@ -7,8 +7,8 @@ import Logging
 import Synchronization
 
 /// A swift-log handler writing one JSON object per line: `time` (UTC, ISO 8601 with
-/// milliseconds), `level`, `message`, then the metadata (numbers stay numbers), so an access
-/// log can be read by a log shipper without a parsing rule.
+/// milliseconds), `level`, `message`, then the metadata by name (numbers stay numbers), so an
+/// access log can be read by a log shipper without a parsing rule.
 public struct JSONLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var metadataProvider: Logger.MetadataProvider?
@@ -26,17 +26,27 @@ public struct JSONLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var fields: [String: JSONValue] = [:]
-        for (key, value) in metadata.merging(metadataProvider?.get() ?? [:], uniquingKeysWith: { $1 }) {
-            fields[key] = Self.json(value)
+        var fields = metadata
+        if let provided = metadataProvider?.get() { fields.merge(provided) { $1 } }
+        if let given = event.metadata { fields.merge(given) { $1 } }
+        // Written field by field (time, level, message, then the metadata by name) rather than
+        // as a JSONValue object: one line per request, on the request's own thread.
+        var line: [UInt8] = []
+        line.reserveCapacity(256)
+        func field(_ key: String, _ value: JSONValue) {
+            line.append(line.isEmpty ? UInt8(ascii: "{") : UInt8(ascii: ","))
+            JSONValue.string(key).write(to: &line)
+            line.append(UInt8(ascii: ":"))
+            value.write(to: &line)
         }
-        for (key, value) in event.metadata ?? [:] { fields[key] = Self.json(value) }
-        fields["time"] = .string(Self.timestamp())
-        fields["level"] = .string(event.level.rawValue)
-        fields["message"] = .string(event.message.description)
-        if let error = event.error { fields["error"] = .string("\(error)") }
-        var line = JSONValue.object(fields).jsonBytes
-        line.append(UInt8(ascii: "\n"))
+        field("time", .string(Self.timestamp()))
+        field("level", .string(event.level.rawValue))
+        field("message", .string(event.message.description))
+        if let error = event.error { field("error", .string("\(error)")) }
+        for key in fields.keys.sorted() where !["time", "level", "message", "error"].contains(key) {
+            field(key, Self.json(fields[key]!))
+        }
+        line.append(contentsOf: "}\n".utf8)
         sink.write(line)
     }
 
