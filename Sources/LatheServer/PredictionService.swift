@@ -112,10 +112,10 @@ public struct PredictionService: HTTPResponder {
         if let token, endpoint.requiresToken, !token.admits(request.headers[.authorization]) {
             throw HTTPFailure(.unauthorized, "missing or wrong bearer token", headers: [.wwwAuthenticate: "Bearer"])
         }
-        var model: ServedModel? = nil
-        if let name = endpoint.modelName {
-            guard let served = models.models[name] else { throw HTTPFailure(.notFound, "no model named \(Self.printable(name))") }
-            model = served
+        // After the token check, so a client without it cannot probe which models exist.
+        func served(_ name: String) throws(HTTPFailure) -> ServedModel {
+            guard let model = models.models[name] else { throw HTTPFailure(.notFound, "no model named \(Self.printable(name))") }
+            return model
         }
         switch endpoint {
         case .healthz: return Self.json(.object(["status": .string("ok")]))
@@ -124,37 +124,43 @@ public struct PredictionService: HTTPResponder {
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
         case .listModels: return Self.json(.object(["models": .array(models.names.map { models.models[$0]!.summary })]))
-        case .modelDetails: return Self.json(model!.details)
+        case let .modelDetails(name): return Self.json(try served(name).details)
         case .serverMetadata:
             return Self.json(.object(["name": .string("lathe"), "version": .string(latheVersion), "extensions": .array([])]))
         case .live: return Self.json(.object(["live": .bool(true)]))
         case .ready: return Self.json(.object(["ready": .bool(true)]))
-        case .inferenceMetadata: return Self.json(model!.inferenceMetadata)
-        case .modelReady: return Self.json(.object(["name": .string(model!.name), "ready": .bool(true)]))
-        case .predict:
+        case let .inferenceMetadata(name): return Self.json(try served(name).inferenceMetadata)
+        case let .modelReady(name): return Self.json(.object(["name": .string(try served(name).name), "ready": .bool(true)]))
+        case let .predict(name):
+            let model = try served(name)
             let body = try RequestDecoder.json(try await Self.body(of: request, limit: limits.maxBodyBytes))
-            let input = try RequestDecoder.v1Instances(body, for: model!, maxInstances: limits.maxInstances)
+            let input = try RequestDecoder.v1Instances(body, for: model, maxInstances: limits.maxInstances)
             instances = input.count
-            let predictions = try await predict(input, with: model!)
-            var out: [UInt8] = []
-            out.reserveCapacity(64 * predictions.count + 16)
-            out.append(contentsOf: "{\"predictions\":[".utf8)
-            for (i, prediction) in predictions.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                prediction.writeJSON(to: &out)
-            }
-            out.append(contentsOf: "]}".utf8)
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: out)))
-        case .infer:
+            return Self.predictionsResponse(try await predict(input, with: model))
+        case let .infer(name):
+            let model = try served(name)
             guard request.headers[.inferenceHeaderContentLength] == nil else {
                 throw HTTPFailure.badRequest("binary tensor data is not supported: send JSON data (binary_data=False)")
             }
             let body = try RequestDecoder.json(try await Self.body(of: request, limit: limits.maxBodyBytes))
-            let inference = try RequestDecoder.v2Inference(body, for: model!, maxInstances: limits.maxInstances)
+            let inference = try RequestDecoder.v2Inference(body, for: model, maxInstances: limits.maxInstances)
             instances = inference.input.count
-            let predictions = try await predict(inference.input, with: model!)
-            return Self.json(Self.inferenceResponse(predictions, model: model!, id: inference.id, outputs: inference.outputs))
+            let predictions = try await predict(inference.input, with: model)
+            return Self.json(Self.inferenceResponse(predictions, model: model, id: inference.id, outputs: inference.outputs))
         }
+    }
+
+    /// `{"predictions": [...]}`, each as `lathe predict --json` prints it, written directly.
+    static func predictionsResponse(_ predictions: [Prediction]) -> Response {
+        var out: [UInt8] = []
+        out.reserveCapacity(64 * predictions.count + 16)
+        out.append(contentsOf: "{\"predictions\":[".utf8)
+        for (i, prediction) in predictions.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            prediction.writeJSON(to: &out)
+        }
+        out.append(contentsOf: "]}".utf8)
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: out)))
     }
 
     private func predict(_ input: PredictionInput, with model: ServedModel) async throws -> [Prediction] {
@@ -207,9 +213,16 @@ public struct PredictionService: HTTPResponder {
         let tooLarge = HTTPFailure(.contentTooLarge, "the request body is over \(limit) bytes")
         if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit { throw tooLarge }
         var bytes: [UInt8] = []
-        for try await chunk in request.body {
-            guard bytes.count + chunk.readableBytes <= limit else { throw tooLarge }
-            bytes.append(contentsOf: chunk.readableBytesView)
+        do {
+            for try await chunk in request.body {
+                guard bytes.count + chunk.readableBytes <= limit else { throw tooLarge }
+                bytes.append(contentsOf: chunk.readableBytesView)
+            }
+        } catch let failure as HTTPFailure {
+            throw failure
+        } catch {
+            // A client that hangs up mid-body, or a malformed chunked encoding: its fault, not ours.
+            throw HTTPFailure.badRequest("the request body could not be read")
         }
         return bytes
     }

@@ -1,4 +1,5 @@
 import CoreMetrics
+import Lathe
 import Prometheus
 import Synchronization
 
@@ -67,4 +68,3 @@ public final class ServiceMetrics: Sendable {
     }
 }
 
-import Lathe
