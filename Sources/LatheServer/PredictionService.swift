@@ -145,59 +145,51 @@ public struct PredictionService: HTTPResponder {
             let body = try RequestDecoder.json(try await Self.body(of: request, limit: limits.maxBodyBytes))
             let inference = try RequestDecoder.v2Inference(body, for: model, maxInstances: limits.maxInstances)
             instances = inference.input.count
-            let predictions = try await predict(inference.input, with: model)
-            return Self.json(Self.inferenceResponse(predictions, model: model, id: inference.id, outputs: inference.outputs))
+            let batch = try await predict(inference.input, with: model)
+            return Self.json(Self.inferenceResponse(batch, model: model, id: inference.id, outputs: inference.outputs))
         }
     }
 
     /// `{"predictions": [...]}`, each as `lathe predict --json` prints it, written directly.
-    static func predictionsResponse(_ predictions: [Prediction]) -> Response {
+    static func predictionsResponse(_ batch: PredictionBatch) -> Response {
         var out: [UInt8] = []
-        out.reserveCapacity(64 * predictions.count + 16)
+        out.reserveCapacity(64 * batch.count + 16)
         out.append(contentsOf: "{\"predictions\":[".utf8)
-        for (i, prediction) in predictions.enumerated() {
+        for i in 0..<batch.count {
             if i > 0 { out.append(UInt8(ascii: ",")) }
-            prediction.writeJSON(to: &out)
+            batch.writeJSON(row: i, to: &out)
         }
         out.append(contentsOf: "]}".utf8)
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: out)))
     }
 
-    private func predict(_ input: PredictionInput, with model: ServedModel) async throws -> [Prediction] {
-        let predictions: [Prediction]
+    private func predict(_ input: PredictionInput, with model: ServedModel) async throws -> PredictionBatch {
+        let batch: PredictionBatch
         do {
-            predictions = try await model.model.predict(input.features)
+            batch = try await model.model.predictBatch(input.features)
         } catch let error as InputError {
             throw HTTPFailure.badRequest(error.description)
         } catch let error as FitError {
             throw HTTPFailure.badRequest(error.description)
         }
-        metrics.recordPredictions(model: model.name, predictions)
-        return predictions
+        metrics.recordPredictions(model: model.name, batch)
+        return batch
     }
 
     /// The V2 response: `label` (classifiers) and the score tensor, row-major, as requested.
-    static func inferenceResponse(_ predictions: [Prediction], model: ServedModel, id: JSONValue?, outputs: [String]?) -> JSONValue {
-        let score = model.scoreOutput
-        var scores: [JSONValue] = []
-        scores.reserveCapacity(predictions.count * score.width)
-        var labels: [JSONValue] = []
-        for prediction in predictions {
-            switch prediction {
-            case let .value(v): scores.append(.number(v))
-            case let .label(label, probabilities, decision):
-                labels.append(.string(label))
-                let values = probabilities ?? decision ?? [:]
-                for column in score.columns { scores.append(.number(values[column] ?? .nan)) }
-            }
-        }
-        func tensor(_ name: String, _ datatype: String, _ shape: [Int], _ data: [JSONValue]) -> JSONValue {
-            .object(["name": .string(name), "datatype": .string(datatype),
-                     "shape": .array(shape.map { .integer(Int64($0)) }), "data": .array(data)])
-        }
+    static func inferenceResponse(_ batch: PredictionBatch, model: ServedModel, id: JSONValue?, outputs: [String]?) -> JSONValue {
+        let n = batch.count
         var tensors: [(String, JSONValue)] = []
-        if model.model.task == .classification { tensors.append(("label", tensor("label", "BYTES", [predictions.count], labels))) }
-        tensors.append((score.name, tensor(score.name, "FP64", [predictions.count, score.width], scores)))
+        func tensor(_ name: String, _ datatype: String, _ shape: [Int], _ data: [JSONValue]) {
+            tensors.append((name, .object(["name": .string(name), "datatype": .string(datatype),
+                                           "shape": .array(shape.map { .integer(Int64($0)) }), "data": .array(data)])))
+        }
+        switch batch.scores {
+        case let .values(v): tensor("value", "FP64", [n, 1], v.map { .number($0) })
+        case let .probabilities(m), let .decision(m):
+            tensor("label", "BYTES", [n], batch.predicted.map { .string(batch.classes[$0]) })
+            tensor(model.scoreOutput.name, "FP64", [n, m.columnCount], m.elements.map { .number($0) })
+        }
         let wanted = outputs.map(Set.init)
         var object: [String: JSONValue] = [
             "model_name": .string(model.name), "model_version": .string("1"),

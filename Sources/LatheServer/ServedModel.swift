@@ -14,6 +14,15 @@ public final class ServedModel: Sendable {
         public let width: Int
         /// The class of each column, in order (empty for a regression value).
         public let columns: [String]
+
+        /// What `batch`'s model gives.
+        init(_ batch: PredictionBatch) {
+            switch batch.scores {
+            case .values: (name, width, columns) = ("value", 1, [])
+            case .probabilities: (name, width, columns) = ("probabilities", batch.scoreColumns.count, batch.scoreColumns)
+            case .decision: (name, width, columns) = ("decision", batch.scoreColumns.count, batch.scoreColumns)
+            }
+        }
     }
 
     public let name: String
@@ -50,14 +59,13 @@ public final class ServedModel: Sendable {
         let probe: Dataset.Features = model.takesText
             ? .text([""])
             : .numeric(Matrix(rowCount: 1, columnCount: model.featureNames.count), names: model.featureNames)
-        let prediction: Prediction
+        let probed: PredictionBatch
         do {
-            guard let first = try await model.predict(probe).first else { throw InputError("the model made no prediction") }
-            prediction = first
+            probed = try await model.predictBatch(probe)
         } catch {
             throw InputError("the model cannot predict: \(error)", at: path)
         }
-        return ServedModel(name: name, model: model, metadata: metadata, scoreOutput: Self.scoreOutput(of: prediction, classes: model.fitted.classes ?? []))
+        return ServedModel(name: name, model: model, metadata: metadata, scoreOutput: ScoreOutput(probed))
     }
 
     /// Names that are safe as a URL path segment without escaping.
@@ -69,17 +77,6 @@ public final class ServedModel: Sendable {
                 return true
             default: return false
             }
-        }
-    }
-
-    private static func scoreOutput(of prediction: Prediction, classes: [String]) -> ScoreOutput {
-        switch prediction {
-        case .value: return ScoreOutput(name: "value", width: 1, columns: [])
-        case let .label(_, probabilities?, _): return ScoreOutput(name: "probabilities", width: probabilities.count, columns: classes)
-        case let .label(_, _, decision):
-            // Two classes give the positive class's decision only.
-            let columns = (decision?.count ?? 0) == 1 ? [classes.last ?? ""] : classes
-            return ScoreOutput(name: "decision", width: columns.count, columns: columns)
         }
     }
 

@@ -40,13 +40,15 @@ public final class ServiceMetrics: Sendable {
     }
 
     /// Counts predictions of `model`, by predicted label (`""` for regression values).
-    func recordPredictions(model: String, _ predictions: [Prediction]) {
-        var counts: [String: Int] = [:]
-        for prediction in predictions {
-            if case let .label(label, _, _) = prediction { counts[label, default: 0] += 1 } else { counts["", default: 0] += 1 }
+    func recordPredictions(model: String, _ batch: PredictionBatch) {
+        guard !batch.classes.isEmpty else {
+            counter("lathe_predictions_total", [("model", model), ("label", "")]).increment(by: batch.count)
+            return
         }
-        for (label, count) in counts {
-            counter("lathe_predictions_total", [("model", model), ("label", label)]).increment(by: count)
+        var counts = [Int](repeating: 0, count: batch.classes.count)
+        for k in batch.predicted { counts[k] += 1 }
+        for (k, count) in counts.enumerated() where count > 0 {
+            counter("lathe_predictions_total", [("model", model), ("label", batch.classes[k])]).increment(by: count)
         }
     }
 

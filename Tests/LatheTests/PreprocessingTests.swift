@@ -161,19 +161,26 @@ import Testing
         #expect(throws: InputError.self) { try JSONValue.parse([0x22, 0xFF, 0x22]) }
     }
 
-    /// The server's direct writer gives the same bytes as the JSON tree.
-    @Test func predictionsWriteTheirJSONDirectly() {
-        let predictions: [Prediction] = [
-            .value(151.25), .value(.nan), .value(-0.0),
-            .label("spam", probabilities: ["ham": 0.02, "spam": 0.98], decision: nil),
-            .label("b\"q", probabilities: nil, decision: ["b\"q": -1.5]),
-            .label("z", probabilities: nil, decision: ["z": 1, "a": 2, "é": 3]),
+    /// A batch writes each row as the row's `Prediction` JSON would be, byte for byte.
+    @Test func predictionBatchesWriteTheirJSONDirectly() throws {
+        let classes = ["spam", "b\"q", "ham", "é"]
+        let p = try Matrix(rowCount: 2, columnCount: 4, elements: [0.1, 0.2, 0.3, 0.4, 0.25, 0.25, 0.5, 0])
+        let binary = try Matrix(rowCount: 2, columnCount: 1, elements: [-1.5, 2])
+        let batches = [
+            PredictionBatch(classes: [], predicted: [], scores: .values([151.25, .nan, -0.0])),
+            PredictionBatch(classes: classes, predicted: [3, 2], scores: .probabilities(p)),
+            PredictionBatch(classes: classes, predicted: [0, 1], scores: .decision(p)),
+            PredictionBatch(classes: ["ham", "spam"], predicted: [0, 1], scores: .decision(binary)),
         ]
-        for prediction in predictions {
-            var out: [UInt8] = []
-            prediction.writeJSON(to: &out)
-            #expect(out == prediction.json.jsonBytes, "\(prediction)")
+        for batch in batches {
+            for i in 0..<batch.count {
+                var out: [UInt8] = []
+                batch.writeJSON(row: i, to: &out)
+                #expect(out == batch.prediction(at: i).json.jsonBytes, "\(batch.scores) row \(i)")
+            }
         }
+        #expect(batches[3].scoreColumns == ["spam"])
+        #expect(batches[1].prediction(at: 0) == .label("é", probabilities: ["spam": 0.1, "b\"q": 0.2, "ham": 0.3, "é": 0.4], decision: nil))
     }
 
     @Test func deepNestingIsRejectedNotACrash() {

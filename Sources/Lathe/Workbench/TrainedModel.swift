@@ -21,46 +21,106 @@ public enum Prediction: Sendable, Equatable {
         }
     }
 
-    /// `json.jsonBytes`, written directly rather than through a `JSONValue` tree: a prediction
-    /// service writes one per instance.
-    public func writeJSON(to out: inout [UInt8]) {
-        func object(_ name: String, _ values: [String: Double]) {
-            out.append(contentsOf: "\"\(name)\":{".utf8)
-            for (k, key) in values.keys.sorted().enumerated() {
-                if k > 0 { out.append(UInt8(ascii: ",")) }
-                JSONValue.writeString(key, to: &out)
-                out.append(UInt8(ascii: ":"))
-                JSONValue.writeNumber(values[key]!, to: &out)
-            }
-            out.append(UInt8(ascii: "}"))
-        }
-        switch self {
-        case let .value(v):
-            out.append(contentsOf: "{\"value\":".utf8)
-            JSONValue.writeNumber(v, to: &out)
-        case let .label(label, probabilities, decision):
-            // Keys in sorted order, as `jsonText` writes them.
-            out.append(UInt8(ascii: "{"))
-            if let decision {
-                object("decision", decision)
-                out.append(UInt8(ascii: ","))
-            }
-            out.append(contentsOf: "\"label\":".utf8)
-            JSONValue.writeString(label, to: &out)
-            if let probabilities {
-                out.append(UInt8(ascii: ","))
-                object("probabilities", probabilities)
-            }
-        }
-        out.append(UInt8(ascii: "}"))
-    }
-
     /// The plain-text form: the value or the label.
     public var text: String {
         switch self {
         case let .value(v): return formatNumber(v)
         case let .label(label, _, _): return label
         }
+    }
+}
+
+/// Predictions for a batch of rows, kept as the model computed them: class indices and one
+/// matrix of scores. `prediction(at:)` and `writeJSON(row:to:)` give exactly what `Prediction`
+/// and its `json` give.
+public struct PredictionBatch: Sendable {
+    /// What the model gives besides the class.
+    public enum Scores: Sendable {
+        /// Regression values, one per row.
+        case values([Double])
+        /// `rows × classes` probabilities.
+        case probabilities(Matrix)
+        /// Decision values: `rows × classes`, or `rows × 1` (the positive class's) for two classes.
+        case decision(Matrix)
+    }
+
+    /// The class labels (empty for a regressor).
+    public let classes: [String]
+    /// The predicted class index of each row (empty for a regressor).
+    public let predicted: [Int]
+    public let scores: Scores
+    /// The score columns' indices in the order of their labels as JSON keys (sorted), so each
+    /// row is written without sorting.
+    private let keyOrder: [Int]
+
+    init(classes: [String], predicted: [Int], scores: Scores) {
+        self.classes = classes
+        self.predicted = predicted
+        self.scores = scores
+        keyOrder = classes.indices.sorted { classes[$0] < classes[$1] }
+    }
+
+    public var count: Int {
+        if case let .values(v) = scores { return v.count }
+        return predicted.count
+    }
+
+    /// The label of each score column: every class, or for a two-class decision the positive one.
+    public var scoreColumns: [String] {
+        if case let .decision(d) = scores, d.columnCount == 1 { return [classes[1]] }
+        return classes
+    }
+
+    public func prediction(at i: Int) -> Prediction {
+        switch scores {
+        case let .values(v): return .value(v[i])
+        case let .probabilities(p):
+            return .label(classes[predicted[i]], probabilities: Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, p[i, $0]) }),
+                          decision: nil)
+        case let .decision(d):
+            let decision = d.columnCount == 1 ? [classes[1]: d[i, 0]]
+                : Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, d[i, $0]) })
+            return .label(classes[predicted[i]], probabilities: nil, decision: decision)
+        }
+    }
+
+    public var predictions: [Prediction] { (0..<count).map(prediction(at:)) }
+
+    /// Appends row `i` as `prediction(at: i).json.jsonBytes` would be, without building it.
+    public func writeJSON(row i: Int, to out: inout [UInt8]) {
+        func scores(_ name: String, _ m: Matrix) {
+            out.append(contentsOf: "\"\(name)\":{".utf8)
+            if m.columnCount == 1 {
+                JSONValue.writeString(classes[1], to: &out)
+                out.append(UInt8(ascii: ":"))
+                JSONValue.writeNumber(m[i, 0], to: &out)
+            } else {
+                for (k, c) in keyOrder.enumerated() {
+                    if k > 0 { out.append(UInt8(ascii: ",")) }
+                    JSONValue.writeString(classes[c], to: &out)
+                    out.append(UInt8(ascii: ":"))
+                    JSONValue.writeNumber(m[i, c], to: &out)
+                }
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+        // Keys in sorted order, as `jsonText` writes them: decision, label, probabilities.
+        switch self.scores {
+        case let .values(v):
+            out.append(contentsOf: "{\"value\":".utf8)
+            JSONValue.writeNumber(v[i], to: &out)
+        case let .probabilities(p):
+            out.append(contentsOf: "{\"label\":".utf8)
+            JSONValue.writeString(classes[predicted[i]], to: &out)
+            out.append(UInt8(ascii: ","))
+            scores("probabilities", p)
+        case let .decision(d):
+            out.append(UInt8(ascii: "{"))
+            scores("decision", d)
+            out.append(contentsOf: ",\"label\":".utf8)
+            JSONValue.writeString(classes[predicted[i]], to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
     }
 }
 
@@ -101,22 +161,26 @@ public struct TrainedModel: Sendable {
     /// Predicts every row of `x`, features as the estimator takes them (after the pipeline).
     /// - Throws: `FitError` for a wrong feature count or non-finite values.
     public func predict(transformed x: FeatureMatrix) throws -> [Prediction] {
+        try predictBatch(transformed: x).predictions
+    }
+
+    /// The predictions for every row of `x` as matrices (no dictionary per row), for callers
+    /// that write many of them, such as a prediction service.
+    /// - Throws: `FitError` for a wrong feature count or non-finite values.
+    public func predictBatch(transformed x: FeatureMatrix) throws -> PredictionBatch {
         switch fitted {
-        case let .regressor(r): return try r.predict(x).map { .value($0) }
+        case let .regressor(r): return PredictionBatch(classes: [], predicted: [], scores: .values(try r.predict(x)))
         case let .classifier(c, classes):
             let predicted = try c.predictClasses(x)
-            if let p = try c.probabilities(x) {
-                return predicted.enumerated().map { i, k in
-                    .label(classes[k], probabilities: Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, p[i, $0]) }), decision: nil)
-                }
-            }
-            let d = try c.decisionFunction(x)
-            return predicted.enumerated().map { i, k in
-                let decision = d.columnCount == 1 ? [classes[1]: d[i, 0]]
-                    : Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, d[i, $0]) })
-                return .label(classes[k], probabilities: nil, decision: decision)
-            }
+            if let p = try c.probabilities(x) { return PredictionBatch(classes: classes, predicted: predicted, scores: .probabilities(p)) }
+            return PredictionBatch(classes: classes, predicted: predicted, scores: .decision(try c.decisionFunction(x)))
         }
+    }
+
+    /// `predictBatch` for raw features (text or numeric), through the pipeline.
+    /// - Throws: `InputError` when the kind of features does not suit the model; `FitError`.
+    public func predictBatch(_ features: Dataset.Features) async throws -> PredictionBatch {
+        try predictBatch(transformed: try await pipeline.transform(features))
     }
 
     /// Predictions for raw features (text or numeric), through the pipeline.
