@@ -64,6 +64,9 @@ public enum PredictionServer {
     /// - Throws: `InputError` when the address cannot be bound.
     public static func run(models: ModelTable, configuration: ServerConfiguration, logger: Logger) async throws {
         let app = buildApplication(models: models, configuration: configuration, logger: logger)
+        // A log reader that goes away (`lathe serve ... 2>&1 | head`) must cost the log, not the
+        // process: without this, the next write to the closed pipe would kill it.
+        signal(SIGPIPE, SIG_IGN)
         // One OpenBLAS thread per call: requests run side by side, one per core already, and
         // OpenBLAS's own threads would only contend with them.
         do {
