@@ -18,10 +18,11 @@ public final class ServedModel: Sendable {
         /// What `batch`'s model gives.
         init(_ batch: PredictionBatch) {
             switch batch.scores {
-            case .values: (name, width, columns) = ("value", 1, [])
-            case .probabilities: (name, width, columns) = ("probabilities", batch.scoreColumns.count, batch.scoreColumns)
-            case .decision: (name, width, columns) = ("decision", batch.scoreColumns.count, batch.scoreColumns)
+            case .values: (name, columns) = ("value", [])
+            case .probabilities: (name, columns) = ("probabilities", batch.scoreColumns)
+            case .decision: (name, columns) = ("decision", batch.scoreColumns)
             }
+            width = max(1, columns.count)
         }
     }
 
@@ -148,10 +149,5 @@ public struct ModelTable: Sendable {
         }
         self.models = models
         self.names = names
-    }
-
-    public init(_ served: [ServedModel]) {
-        self.models = Dictionary(served.map { ($0.name, $0) }) { first, _ in first }
-        self.names = served.map(\.name)
     }
 }

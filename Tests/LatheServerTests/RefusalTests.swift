@@ -127,6 +127,21 @@ import Testing
         #expect(throws: InputError.self) { try BearerToken("two words") }
     }
 
+    /// A file name that cannot be a path segment, or two files with one name, stop the server
+    /// before it starts.
+    @Test func modelNamesAreChecked() async throws {
+        let folder = try makeTemporaryDirectory()
+        let iris = try Dataset.load(repositoryRoot.appendingPathComponent("datasets/iris/iris.csv").path)
+        let model = try await ModelSpec(name: "tree", task: .classification).fit(iris)
+        for name in ["a b.lathe", "x%2F.lathe", "ok.lathe"] { try ModelFile.write(model, to: folder.appendingPathComponent(name).path) }
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("other"), withIntermediateDirectories: true)
+        try ModelFile.write(model, to: folder.appendingPathComponent("other/ok.lathe").path)
+        for paths in [["a b.lathe"], ["x%2F.lathe"], ["ok.lathe", "other/ok.lathe"]] {
+            await #expect(throws: InputError.self, "\(paths)") { try await ModelTable(paths: paths.map { folder.appendingPathComponent($0).path }) }
+        }
+        #expect(try await ModelTable(paths: [folder.appendingPathComponent("ok.lathe").path]).names == ["ok"])
+    }
+
     @Test func metricsCountRequestsAndPredictions() async throws {
         try await withService { client in
             try await client.call(.post, "/v1/models/spam:predict", body: instancesBody(sampleTexts.map { .string($0) }))
