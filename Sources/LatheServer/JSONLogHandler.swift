@@ -43,12 +43,15 @@ public struct JSONLogHandler: LogHandler {
         field("level", .string(event.level.rawValue))
         field("message", .string(event.message.description))
         if let error = event.error { field("error", .string("\(error)")) }
-        for key in fields.keys.sorted() where !["time", "level", "message", "error"].contains(key) {
+        for key in fields.keys.sorted() where !Self.reservedKeys.contains(key) {
             field(key, Self.json(fields[key]!))
         }
         line.append(contentsOf: "}\n".utf8)
         sink.write(line)
     }
+
+    /// Fields the handler writes itself; metadata of the same name would repeat them.
+    private static let reservedKeys: Set<String> = ["time", "level", "message", "error"]
 
     private static func json(_ value: Logger.Metadata.Value) -> JSONValue {
         switch value {

@@ -77,10 +77,10 @@ public struct PredictionService: HTTPResponder {
         let start = ContinuousClock.now
         let requestID = requestIDs.id(for: request.headers[.requestID])
         let endpoint = Endpoint(path: request.uri.path[...])
-        var instances = 0
+        var outcome = Outcome()
         var response: Response
         do {
-            response = try await handle(request, endpoint: endpoint, instances: &instances)
+            response = try await handle(request, endpoint: endpoint, outcome: &outcome)
         } catch let failure as HTTPFailure {
             response = Self.error(failure)
         } catch {
@@ -97,13 +97,20 @@ public struct PredictionService: HTTPResponder {
             "status": .stringConvertible(response.status.code),
             "latency_ms": .stringConvertible((Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1e3)),
         ]
-        if let name = endpoint?.modelName, models.models[name] != nil { fields["model"] = .string(name) }
-        if instances > 0 { fields["instances"] = .stringConvertible(instances) }
+        if let model = outcome.model { fields["model"] = .string(model) }
+        if outcome.instances > 0 { fields["instances"] = .stringConvertible(outcome.instances) }
         accessLog.info("request", metadata: fields)
         return response
     }
 
-    private func handle(_ request: Request, endpoint: Endpoint?, instances: inout Int) async throws -> Response {
+    /// What the access log says of a request besides its status: the model it reached and the
+    /// instances it asked for.
+    private struct Outcome {
+        var model: String?
+        var instances = 0
+    }
+
+    private func handle(_ request: Request, endpoint: Endpoint?, outcome: inout Outcome) async throws -> Response {
         guard let endpoint else { throw HTTPFailure(.notFound, "no such route: \(Self.printable(request.uri.path))") }
         guard request.method == endpoint.method else {
             throw HTTPFailure(.methodNotAllowed, "\(endpoint.template) takes \(endpoint.method.rawValue) only",
@@ -115,6 +122,7 @@ public struct PredictionService: HTTPResponder {
         // After the token check, so a client without it cannot probe which models exist.
         func served(_ name: String) throws(HTTPFailure) -> ServedModel {
             guard let model = models.models[name] else { throw HTTPFailure(.notFound, "no model named \(Self.printable(name))") }
+            outcome.model = name
             return model
         }
         switch endpoint {
@@ -135,7 +143,7 @@ public struct PredictionService: HTTPResponder {
             let model = try served(name)
             let body = try RequestDecoder.json(try await Self.body(of: request, limit: limits.maxBodyBytes))
             let input = try RequestDecoder.v1Instances(body, for: model, maxInstances: limits.maxInstances)
-            instances = input.count
+            outcome.instances = input.count
             return Self.predictionsResponse(try await predict(input, with: model))
         case let .infer(name):
             let model = try served(name)
@@ -144,7 +152,7 @@ public struct PredictionService: HTTPResponder {
             }
             let body = try RequestDecoder.json(try await Self.body(of: request, limit: limits.maxBodyBytes))
             let inference = try RequestDecoder.v2Inference(body, for: model, maxInstances: limits.maxInstances)
-            instances = inference.input.count
+            outcome.instances = inference.input.count
             let batch = try await predict(inference.input, with: model)
             return Self.json(Self.inferenceResponse(batch, model: model, id: inference.id, outputs: inference.outputs))
         }

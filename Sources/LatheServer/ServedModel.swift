@@ -52,8 +52,8 @@ public final class ServedModel: Sendable {
             throw InputError("no such file or not readable", at: path)
         }
         let bytes = [UInt8](data)
-        let model = try ModelFile.decode(bytes, location: path)
         let container = try SafeTensors(bytes: bytes, location: path)
+        let model = try ModelFile.decode(container, location: path)
         let metadata = container.metadata.mapValues { text in
             text.first == "[" || text.first == "{" ? (try? JSONValue.parse(Data(text.utf8))) ?? .string(text) : .string(text)
         }

@@ -334,8 +334,8 @@ struct InspectCommand: ParsableCommand {
             throw InputError("no such file or not readable", at: model)
         }
         let bytes = [UInt8](data)
-        _ = try ModelFile.decode(bytes, location: model)  // the full check, so inspect never shows a bad model
         let container = try SafeTensors(bytes: bytes, location: model)
+        _ = try ModelFile.decode(container, location: model)  // the full check, so inspect never shows a bad model
         let names = container.tensors.keys.sorted()
         if json {
             emit(JSONValue.object([

@@ -6,6 +6,18 @@ public struct Split: Sendable, Equatable {
     public var test: [Int]
 }
 
+extension Split {
+    /// The k-fold splits of a fold assignment (`testFold[row]` in `0..<foldCount`): fold i
+    /// tests the rows assigned i and trains on the rest. Both index lists ascend, as
+    /// scikit-learn's (it builds them from boolean masks), so fold-level outputs line up row
+    /// for row.
+    static func kFold(testFold: [Int], foldCount: Int) -> [Split] {
+        (0..<foldCount).map { i in
+            Split(train: testFold.indices.filter { testFold[$0] != i }, test: testFold.indices.filter { testFold[$0] == i })
+        }
+    }
+}
+
 /// Something that divides `n` rows into train/test splits.
 public protocol Splitter: Sendable {
     var foldCount: Int { get }
@@ -45,19 +57,15 @@ public struct KFold: Splitter, Equatable {
             var rng = MersenneTwister(seed: seed)
             rng.shuffle(&order)
         }
-        var result: [Split] = []
+        // Consecutive runs of the (shuffled) order, the first `rowCount % foldCount` one longer.
+        var testFold = [Int](repeating: 0, count: rowCount)
         var start = 0
         for fold in 0..<foldCount {
             let size = rowCount / foldCount + (fold < rowCount % foldCount ? 1 : 0)
-            // Both index lists ascend, as scikit-learn's (it builds them from boolean masks), so
-            // fold-level outputs line up row for row.
-            var inTest = [Bool](repeating: false, count: rowCount)
-            for i in order[start..<(start + size)] { inTest[i] = true }
-            result.append(Split(train: (0..<rowCount).filter { !inTest[$0] },
-                                test: (0..<rowCount).filter { inTest[$0] }))
+            for i in order[start..<(start + size)] { testFold[i] = fold }
             start += size
         }
-        return result
+        return Split.kFold(testFold: testFold, foldCount: foldCount)
     }
 }
 

@@ -53,9 +53,7 @@ public struct StratifiedKFold: Splitter, Equatable {
                 next += 1
             }
         }
-        return (0..<foldCount).map { i in
-            Split(train: (0..<rowCount).filter { testFold[$0] != i }, test: (0..<rowCount).filter { testFold[$0] == i })
-        }
+        return Split.kFold(testFold: testFold, foldCount: foldCount)
     }
 }
 

@@ -54,7 +54,12 @@ public enum ModelFile {
     /// Checks and decodes a model file's bytes.
     /// - Throws: `InputError` describing the first problem.
     public static func decode(_ bytes: [UInt8], location: String) throws(InputError) -> TrainedModel {
-        let container = try SafeTensors(bytes: bytes, location: location)
+        try decode(try SafeTensors(bytes: bytes, location: location), location: location)
+    }
+
+    /// Checks and decodes a parsed container, for callers that also read its metadata.
+    /// - Throws: `InputError` describing the first problem.
+    public static func decode(_ container: SafeTensors, location: String) throws(InputError) -> TrainedModel {
         let meta = container.metadata
         func require(_ key: String) throws(InputError) -> String {
             guard let v = meta[key] else { throw InputError("not a Lathe model: metadata has no \"\(key)\"", at: location) }
