@@ -26,9 +26,10 @@ public struct JSONLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var fields = metadata
-        if let provided = metadataProvider?.get() { fields.merge(provided) { $1 } }
-        if let given = event.metadata { fields.merge(given) { $1 } }
+        var fields = event.metadata ?? [:]
+        // Merged only when there is something to merge: an access-log line has its own fields only.
+        if !metadata.isEmpty { fields.merge(metadata) { given, _ in given } }
+        if let provided = metadataProvider?.get(), !provided.isEmpty { fields.merge(provided) { given, _ in given } }
         // Written field by field (time, level, message, then the metadata by name) rather than
         // as a JSONValue object: one line per request, on the request's own thread.
         var line: [UInt8] = []
@@ -39,7 +40,9 @@ public struct JSONLogHandler: LogHandler {
             line.append(UInt8(ascii: ":"))
             value.write(to: &line)
         }
-        field("time", .string(Self.timestamp()))
+        line.append(contentsOf: "{\"time\":\"".utf8)
+        Self.writeTimestamp(to: &line)
+        line.append(UInt8(ascii: "\""))
         field("level", .string(event.level.rawValue))
         field("message", .string(event.message.description))
         if let error = event.error { field("error", .string("\(error)")) }
@@ -68,19 +71,29 @@ public struct JSONLogHandler: LogHandler {
         }
     }
 
-    /// Now, as `2026-11-23T10:15:30.123Z`.
-    private static func timestamp() -> String {
+    /// Writes now as `2026-11-23T10:15:30.123Z`, digit by digit (once per request: no strings).
+    static func writeTimestamp(to out: inout [UInt8]) {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         var seconds = now.tv_sec
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        func pad(_ value: Int32, _ width: Int) -> String {
-            let digits = String(value)
-            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        func digits(_ value: Int32, _ width: Int, then separator: UInt8) {
+            var divisor: Int32 = 1
+            for _ in 1..<width { divisor *= 10 }
+            while divisor > 0 {
+                out.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
+                divisor /= 10
+            }
+            out.append(separator)
         }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(now.tv_nsec / 1_000_000), 3))Z"
+        digits(parts.tm_year + 1900, 4, then: UInt8(ascii: "-"))
+        digits(parts.tm_mon + 1, 2, then: UInt8(ascii: "-"))
+        digits(parts.tm_mday, 2, then: UInt8(ascii: "T"))
+        digits(parts.tm_hour, 2, then: UInt8(ascii: ":"))
+        digits(parts.tm_min, 2, then: UInt8(ascii: ":"))
+        digits(parts.tm_sec, 2, then: UInt8(ascii: "."))
+        digits(Int32(now.tv_nsec / 1_000_000), 3, then: UInt8(ascii: "Z"))
     }
 }
 

@@ -43,10 +43,20 @@ public struct BearerToken: Sendable {
     }
 }
 
+/// The service's whole answer to one request, as both transports send it.
+struct ServiceResponse: Sendable {
+    var status: HTTPResponse.Status
+    var headers: HTTPFields
+    var body: ByteBuffer
+}
+
 /// The prediction service: routes, bearer-token check, limits, JSON errors, metrics and the
-/// access log around every request. A Hummingbird responder of its own rather than a `Router`,
-/// because the routes need what the router does not give: 405 for a known path with the
-/// wrong method, and `{name}:predict` inside one path segment.
+/// access log around every request, answered synchronously on the calling thread: a request
+/// costs tens of microseconds, less than the task switches an async handler would add.
+/// `lathe serve` calls it from `PredictionChannelHandler`, on the event loop that read the
+/// request; as a Hummingbird responder it also answers the in-process test client. Its own
+/// routing rather than a `Router`, because the routes need what the router does not give:
+/// 405 for a known path with the wrong method, and `{name}:predict` inside one path segment.
 public struct PredictionService: HTTPResponder {
     public typealias Context = BasicRequestContext
 
@@ -75,12 +85,24 @@ public struct PredictionService: HTTPResponder {
 
     public func respond(to request: Request, context: Context) async throws -> Response {
         let start = ContinuousClock.now
-        let requestID = requestIDs.id(for: request.headers[.requestID])
-        let endpoint = Endpoint(path: request.uri.path[...])
+        let answer = respond(to: request.head, body: await Self.body(of: request, limit: limits.maxBodyBytes), start: start)
+        return Response(status: answer.status, headers: answer.headers, body: .init(byteBuffer: answer.body))
+    }
+
+    /// The answer to one request whose body has been read (or refused while reading), with
+    /// its metrics and access-log line.
+    /// - Parameters:
+    ///   - body: the body, or why it could not be had (over the limit, a broken upload); only
+    ///     the prediction routes look at it.
+    ///   - start: when the request's head arrived (the latency's origin).
+    func respond(to head: HTTPRequest, body: Result<[UInt8], HTTPFailure>, start: ContinuousClock.Instant) -> ServiceResponse {
+        let requestID = requestIDs.id(for: head.headerFields[.requestID])
+        let path = head.path ?? ""
+        let endpoint = Endpoint(path: path[..<(path.firstIndex(of: "?") ?? path.endIndex)])
         var outcome = Outcome()
-        var response: Response
+        var response: ServiceResponse
         do {
-            response = try await handle(request, endpoint: endpoint, outcome: &outcome)
+            response = try handle(head, body: body, endpoint: endpoint, outcome: &outcome)
         } catch let failure as HTTPFailure {
             response = Self.error(failure)
         } catch {
@@ -89,18 +111,32 @@ public struct PredictionService: HTTPResponder {
             accessLog.error("unexpected failure", metadata: ["request_id": .string(requestID), "error": .string("\(error)")])
         }
         response.headers[.requestID] = requestID
+        record(method: head.method.rawValue, route: endpoint?.template ?? "unmatched", status: response.status.code,
+               requestID: requestID, outcome: outcome, start: start)
+        return response
+    }
+
+    /// The 400 for bytes that are not an HTTP request, counted and logged like a request.
+    func malformedRequest(start: ContinuousClock.Instant) -> ServiceResponse {
+        let requestID = requestIDs.id(for: nil)
+        var response = Self.error(.badRequest("malformed HTTP request"))
+        response.headers[.requestID] = requestID
+        response.headers[.connection] = "close"
+        record(method: "-", route: "malformed", status: response.status.code, requestID: requestID, outcome: Outcome(), start: start)
+        return response
+    }
+
+    private func record(method: String, route: String, status: Int, requestID: String, outcome: Outcome, start: ContinuousClock.Instant) {
         let elapsed = ContinuousClock.now - start
-        let route = endpoint?.template ?? "unmatched"
-        metrics.recordRequest(route: route, status: response.status.code, duration: elapsed)
+        metrics.recordRequest(route: route, status: status, duration: elapsed)
         var fields: Logger.Metadata = [
-            "request_id": .string(requestID), "method": .string(request.method.rawValue), "route": .string(route),
-            "status": .stringConvertible(response.status.code),
+            "request_id": .string(requestID), "method": .string(method), "route": .string(route),
+            "status": .stringConvertible(status),
             "latency_ms": .stringConvertible((Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1e3)),
         ]
         if let model = outcome.model { fields["model"] = .string(model) }
         if outcome.instances > 0 { fields["instances"] = .stringConvertible(outcome.instances) }
         accessLog.info("request", metadata: fields)
-        return response
     }
 
     /// What the access log says of a request besides its status: the model it reached and the
@@ -110,13 +146,14 @@ public struct PredictionService: HTTPResponder {
         var instances = 0
     }
 
-    private func handle(_ request: Request, endpoint: Endpoint?, outcome: inout Outcome) async throws -> Response {
-        guard let endpoint else { throw HTTPFailure(.notFound, "no such route: \(Self.printable(request.uri.path))") }
-        guard request.method == endpoint.method else {
+    private func handle(_ head: HTTPRequest, body: Result<[UInt8], HTTPFailure>, endpoint: Endpoint?,
+                        outcome: inout Outcome) throws -> ServiceResponse {
+        guard let endpoint else { throw HTTPFailure(.notFound, "no such route: \(Self.printable(head.path ?? ""))") }
+        guard head.method == endpoint.method else {
             throw HTTPFailure(.methodNotAllowed, "\(endpoint.template) takes \(endpoint.method.rawValue) only",
                               headers: [.allow: endpoint.method.rawValue])
         }
-        if let token, endpoint.requiresToken, !token.admits(request.headers[.authorization]) {
+        if let token, endpoint.requiresToken, !token.admits(head.headerFields[.authorization]) {
             throw HTTPFailure(.unauthorized, "missing or wrong bearer token", headers: [.wwwAuthenticate: "Bearer"])
         }
         // After the token check, so a client without it cannot probe which models exist.
@@ -129,9 +166,9 @@ public struct PredictionService: HTTPResponder {
         case .healthz: return Self.json(.object(["status": .string("ok")]))
         case .readyz: return Self.json(.object(["status": .string("ready"), "models": .array(models.names.map { .string($0) })]))
         case .metrics:
-            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                            body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
-        case .listModels: return Self.json(.object(["models": .array(models.names.map { models.models[$0]!.summary })]))
+            return ServiceResponse(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                                   body: ByteBuffer(bytes: metrics.exposition()))
+        case .listModels: return Self.json(.object(["models": .array(models.names.compactMap { models.models[$0]?.summary })]))
         case let .modelDetails(name): return Self.json(try served(name).details)
         case .serverMetadata:
             return Self.json(.object(["name": .string("lathe"), "version": .string(latheVersion), "extensions": .array([])]))
@@ -141,25 +178,23 @@ public struct PredictionService: HTTPResponder {
         case let .modelReady(name): return Self.json(.object(["name": .string(try served(name).name), "ready": .bool(true)]))
         case let .predict(name):
             let model = try served(name)
-            let body = try RequestDecoder.json(try await Self.body(of: request, limit: limits.maxBodyBytes))
-            let input = try RequestDecoder.v1Instances(body, for: model, maxInstances: limits.maxInstances)
+            let input = try RequestDecoder.v1Instances(try RequestDecoder.json(try body.get()), for: model, maxInstances: limits.maxInstances)
             outcome.instances = input.count
-            return Self.predictionsResponse(try await predict(input, with: model))
+            return Self.predictionsResponse(try predict(input, with: model))
         case let .infer(name):
             let model = try served(name)
-            guard request.headers[.inferenceHeaderContentLength] == nil else {
+            guard head.headerFields[.inferenceHeaderContentLength] == nil else {
                 throw HTTPFailure.badRequest("binary tensor data is not supported: send JSON data (binary_data=False)")
             }
-            let body = try RequestDecoder.json(try await Self.body(of: request, limit: limits.maxBodyBytes))
-            let inference = try RequestDecoder.v2Inference(body, for: model, maxInstances: limits.maxInstances)
+            let inference = try RequestDecoder.v2Inference(try RequestDecoder.json(try body.get()), for: model, maxInstances: limits.maxInstances)
             outcome.instances = inference.input.count
-            let batch = try await predict(inference.input, with: model)
+            let batch = try predict(inference.input, with: model)
             return Self.json(Self.inferenceResponse(batch, model: model, id: inference.id, outputs: inference.outputs))
         }
     }
 
     /// `{"predictions": [...]}`, each as `lathe predict --json` prints it, written directly.
-    static func predictionsResponse(_ batch: PredictionBatch) -> Response {
+    static func predictionsResponse(_ batch: PredictionBatch) -> ServiceResponse {
         var out: [UInt8] = []
         out.reserveCapacity(64 * batch.count + 16)
         out.append(contentsOf: "{\"predictions\":[".utf8)
@@ -168,13 +203,13 @@ public struct PredictionService: HTTPResponder {
             batch.writeJSON(row: i, to: &out)
         }
         out.append(contentsOf: "]}".utf8)
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: out)))
+        return ServiceResponse(status: .ok, headers: [.contentType: "application/json"], body: ByteBuffer(bytes: out))
     }
 
-    private func predict(_ input: PredictionInput, with model: ServedModel) async throws -> PredictionBatch {
+    private func predict(_ input: PredictionInput, with model: ServedModel) throws -> PredictionBatch {
         let batch: PredictionBatch
         do {
-            batch = try await model.model.predictBatch(input.features)
+            batch = try model.model.predictBatchSerially(input.features)
         } catch let error as InputError {
             throw HTTPFailure.badRequest(error.description)
         } catch let error as FitError {
@@ -209,31 +244,27 @@ public struct PredictionService: HTTPResponder {
 
     /// The body, refused with 413 once it passes `limit` bytes: a declared length over the limit
     /// is refused before reading anything, a chunked body as soon as it passes.
-    private static func body(of request: Request, limit: Int) async throws -> [UInt8] {
-        let tooLarge = HTTPFailure(.contentTooLarge, "the request body is over \(limit) bytes")
-        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit { throw tooLarge }
+    private static func body(of request: Request, limit: Int) async -> Result<[UInt8], HTTPFailure> {
+        if let failure = BodyLimit(limit).refusal(declaredLength: request.headers[.contentLength]) { return .failure(failure) }
         var bytes: [UInt8] = []
         do {
             for try await chunk in request.body {
-                guard bytes.count + chunk.readableBytes <= limit else { throw tooLarge }
+                guard bytes.count + chunk.readableBytes <= limit else { return .failure(BodyLimit(limit).tooLarge) }
                 bytes.append(contentsOf: chunk.readableBytesView)
             }
-        } catch let failure as HTTPFailure {
-            throw failure
         } catch {
-            // A client that hangs up mid-body, or a malformed chunked encoding: its fault, not ours.
-            throw HTTPFailure.badRequest("the request body could not be read")
+            return .failure(BodyLimit.unreadable)
         }
-        return bytes
+        return .success(bytes)
     }
 
-    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> ServiceResponse {
         var fields = headers
         fields[.contentType] = "application/json"
-        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: value.jsonBytes)))
+        return ServiceResponse(status: status, headers: fields, body: ByteBuffer(bytes: value.jsonBytes))
     }
 
-    static func error(_ failure: HTTPFailure) -> Response {
+    static func error(_ failure: HTTPFailure) -> ServiceResponse {
         json(.object(["error": .string(failure.message)]), status: failure.status, headers: failure.headers)
     }
 
@@ -241,6 +272,24 @@ public struct PredictionService: HTTPResponder {
     static func printable<S: StringProtocol>(_ text: S) -> String {
         let clipped = text.unicodeScalars.prefix(80).map { $0.value < 0x20 || $0.value == 0x7F ? "?" : Character($0) }
         return String(clipped) + (text.unicodeScalars.count > 80 ? "…" : "")
+    }
+}
+
+/// The body size limit, as both transports apply it.
+struct BodyLimit {
+    let bytes: Int
+
+    init(_ bytes: Int) { self.bytes = bytes }
+
+    var tooLarge: HTTPFailure { HTTPFailure(.contentTooLarge, "the request body is over \(bytes) bytes") }
+
+    /// A client that hangs up mid-body, or a malformed chunked encoding: its fault, not ours.
+    static let unreadable = HTTPFailure.badRequest("the request body could not be read")
+
+    /// The 413 for a declared `Content-Length` over the limit, known before any byte of the body.
+    func refusal(declaredLength: String?) -> HTTPFailure? {
+        guard let declared = declaredLength.flatMap({ Int($0) }), declared > bytes else { return nil }
+        return tooLarge
     }
 }
 

@@ -2,10 +2,12 @@
 import Glibc
 #endif
 import Hummingbird
+import HummingbirdCore
 import Lathe
 import Linalg
 import Logging
 import NIOCore
+import NIOPosix
 
 /// Where and how `lathe serve` listens.
 public struct ServerConfiguration: Sendable {
@@ -44,7 +46,9 @@ public enum PredictionServer {
         frameworkLogger.logLevel = .notice
         return Application(
             responder: service,
-            server: .http1(configuration: .init(idleTimeout: .seconds(configuration.idleTimeout))),
+            // Connections are answered by `PredictionChannel` on their event loops; the
+            // responder Hummingbird makes of `service` answers its in-process test client.
+            server: HTTPServerBuilder { _ in PredictionChannel(service: service, idleTimeout: .seconds(configuration.idleTimeout)) },
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             onServerRunning: { channel in
                 let address = channel.localAddress
@@ -57,6 +61,17 @@ public enum PredictionServer {
             },
             logger: frameworkLogger
         )
+    }
+
+    /// Makes SwiftNIO's event loops Swift concurrency's global executor, so a request's handler
+    /// runs on the thread that read it instead of hopping to the default pool and back, twice
+    /// per request; it also keeps the process at one thread per core. Call it once, from the
+    /// main thread, before any task starts (`lathe serve` does, first thing).
+    /// - Returns: false when the runtime did not let the executor be replaced (then everything
+    ///   still works, on the default pool).
+    @discardableResult
+    public static func adoptEventLoopsAsGlobalExecutor() -> Bool {
+        return NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
     }
 
     /// Serves until SIGTERM or SIGINT, then stops accepting connections, lets in-flight

@@ -11,8 +11,20 @@ import Synchronization
 public final class ServiceMetrics: Sendable {
     private let registry = PrometheusCollectorRegistry()
     private let factory: PrometheusMetricsFactory
-    private let counters = Mutex<[String: CoreMetrics.Counter]>([:])
+    // Metric handles by their label values, made once each: a request only looks its own up.
+    private let requestCounters = Mutex<[RequestKey: CoreMetrics.Counter]>([:])
+    private let predictionCounters = Mutex<[PredictionKey: CoreMetrics.Counter]>([:])
     private let timers = Mutex<[String: CoreMetrics.Timer]>([:])
+
+    private struct RequestKey: Hashable {
+        let route: String
+        let status: Int
+    }
+
+    private struct PredictionKey: Hashable {
+        let model: String
+        let label: String
+    }
 
     public init() {
         var factory = PrometheusMetricsFactory(registry: registry)
@@ -28,12 +40,11 @@ public final class ServiceMetrics: Sendable {
 
     /// Counts a request and records its latency.
     func recordRequest(route: String, status: Int, duration: Duration) {
-        counter("lathe_http_requests_total", [("route", route), ("status", String(status))]).increment()
-        let timer = timers.withLock { timers in
-            if let timer = timers[route] { return timer }
-            let timer = CoreMetrics.Timer(label: "lathe_http_request_duration_seconds", dimensions: [("route", route)], factory: factory)
-            timers[route] = timer
-            return timer
+        Self.handle(RequestKey(route: route, status: status), in: requestCounters) {
+            CoreMetrics.Counter(label: "lathe_http_requests_total", dimensions: [("route", route), ("status", String(status))], factory: factory)
+        }.increment()
+        let timer = Self.handle(route, in: timers) {
+            CoreMetrics.Timer(label: "lathe_http_request_duration_seconds", dimensions: [("route", route)], factory: factory)
         }
         let (seconds, attoseconds) = duration.components
         timer.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
@@ -42,13 +53,19 @@ public final class ServiceMetrics: Sendable {
     /// Counts predictions of `model`, by predicted label (`""` for regression values).
     func recordPredictions(model: String, _ batch: PredictionBatch) {
         guard !batch.classes.isEmpty else {
-            counter("lathe_predictions_total", [("model", model), ("label", "")]).increment(by: batch.count)
+            predictions(model: model, label: "").increment(by: batch.count)
             return
         }
         var counts = [Int](repeating: 0, count: batch.classes.count)
         for k in batch.predicted { counts[k] += 1 }
         for (k, count) in counts.enumerated() where count > 0 {
-            counter("lathe_predictions_total", [("model", model), ("label", batch.classes[k])]).increment(by: count)
+            predictions(model: model, label: batch.classes[k]).increment(by: count)
+        }
+    }
+
+    private func predictions(model: String, label: String) -> CoreMetrics.Counter {
+        Self.handle(PredictionKey(model: model, label: label), in: predictionCounters) {
+            CoreMetrics.Counter(label: "lathe_predictions_total", dimensions: [("model", model), ("label", label)], factory: factory)
         }
     }
 
@@ -59,14 +76,13 @@ public final class ServiceMetrics: Sendable {
         return buffer
     }
 
-    private func counter(_ label: String, _ dimensions: [(String, String)]) -> CoreMetrics.Counter {
-        let key = dimensions.reduce(label) { $0 + "\u{0}" + $1.1 }
-        return counters.withLock { counters in
-            if let counter = counters[key] { return counter }
-            let counter = CoreMetrics.Counter(label: label, dimensions: dimensions, factory: factory)
-            counters[key] = counter
-            return counter
+    /// The handle under `key`, made by `make` the first time.
+    private static func handle<Key: Hashable & Sendable, Handle: Sendable>(_ key: Key, in handles: borrowing Mutex<[Key: Handle]>, make: () -> Handle) -> Handle {
+        handles.withLock { handles in
+            if let handle = handles[key] { return handle }
+            let handle = make()
+            handles[key] = handle
+            return handle
         }
     }
 }
-

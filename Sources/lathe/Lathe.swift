@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Lathe
+import LatheServer
 import Linalg
 
 @main
@@ -16,6 +17,10 @@ struct LatheCommand: AsyncParsableCommand {
     /// Runs the command and maps every failure to DESIGN.md's contract: one `error:` line on
     /// stderr, status 1 for bad input and 2 for bad usage.
     static func main() async {
+        // Before the first suspension, while still on the main thread and before any task runs.
+        if CommandLine.arguments.dropFirst().first == ServeCommand.configuration.commandName {
+            PredictionServer.adoptEventLoopsAsGlobalExecutor()
+        }
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {

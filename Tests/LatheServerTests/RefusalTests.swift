@@ -166,10 +166,11 @@ import Testing
         }
     }
 
-    @Test func accessLogHasOneLinePerRequestWithoutBodies() async throws {
+    @Test(arguments: serviceModes)
+    func accessLogHasOneLinePerRequestWithoutBodies(mode: TestingSetup) async throws {
         let log = CapturedLog()
         let secret = "the body is private 1234"
-        try await withService(log: log) { client in
+        try await withService(log: log, modes: [mode]) { client in
             try await client.call(.post, "/v1/models/spam:predict", body: instancesBody([.string(secret), .string("hi")]), headers: [.requestID: "trace-1"])
             try await client.call(.post, "/v1/models/iris:predict", body: "{\"instances\": [\"\(secret)\"]}")
             try await client.call(.get, "/healthz")

@@ -70,13 +70,21 @@ final class CapturedLog: Sendable {
     }
 }
 
-/// Runs `body` against an in-process service (Hummingbird's router test client).
+/// How a test reaches the service: `.router` calls the Hummingbird responder in process;
+/// `.live` starts the server on a loopback port, so requests go through `PredictionChannel`
+/// (the HTTP/1.1 pipeline and handler `lathe serve` runs).
+let serviceModes: [TestingSetup] = [.router, .live]
+
+/// Runs `body` against the service once per mode in `modes`, each time a new service.
 func withService(token: String? = nil, limits: RequestLimits = RequestLimits(), log: CapturedLog = CapturedLog(),
+                 modes: [TestingSetup] = serviceModes,
                  _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
     let models = try await ServedModels.shared.table()
     let configuration = ServerConfiguration(limits: limits, token: try token.map { try BearerToken($0) })
-    let app = PredictionServer.buildApplication(models: models, configuration: configuration, logger: log.logger)
-    try await app.test(.router) { client in try await body(client) }
+    for mode in modes {
+        let app = PredictionServer.buildApplication(models: models, configuration: configuration, logger: log.logger)
+        try await app.test(mode) { client in try await body(client) }
+    }
 }
 
 extension TestClientProtocol {

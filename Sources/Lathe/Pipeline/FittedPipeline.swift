@@ -32,6 +32,15 @@ public enum FittedTextVectorizer: Sendable, Equatable {
         }
     }
 
+    /// `transform` on the calling thread (see `FittedCountVectorizer.transformSerially`).
+    public func transformSerially(_ documents: [String]) throws -> SparseMatrix {
+        switch self {
+        case let .counts(v): return try v.transformSerially(documents)
+        case let .tfidf(v): return try v.transformSerially(documents)
+        case let .hashing(v): return try v.transformSerially(documents)
+        }
+    }
+
     /// `vocabulary.bytes`, `vocabulary.offsets` and `idf`, as each kind has them.
     public func tensors() -> [String: Tensor] {
         var out = vocabulary?.tensors() ?? [:]
@@ -113,15 +122,27 @@ public struct FittedPipeline: Sendable, Equatable {
     /// Transforms raw features with every fitted step.
     /// - Throws: `InputError` when text meets a numeric model or the reverse; `FitError` from a step.
     public func transform(_ features: Dataset.Features) async throws -> FeatureMatrix {
-        var x: FeatureMatrix
+        if case let .text(documents) = features, let vectorizer {
+            return try scaled(.sparse(try await vectorizer.transform(documents)))
+        }
+        return try transformSerially(features)
+    }
+
+    /// `transform` on the calling thread, for small batches (a served request) where starting
+    /// tasks would cost more than they save, and for callers that cannot suspend.
+    /// - Throws: as `transform`.
+    public func transformSerially(_ features: Dataset.Features) throws -> FeatureMatrix {
         switch (features, vectorizer) {
-        case let (.text(documents), vectorizer?): x = .sparse(try await vectorizer.transform(documents))
-        case let (.numeric(m, _), nil): x = .dense(m)
+        case let (.text(documents), vectorizer?): return try scaled(.sparse(try vectorizer.transformSerially(documents)))
+        case let (.numeric(m, _), nil): return try scaled(.dense(m))
         case (.text, nil): throw InputError("this model takes numeric features, not text")
         case (.numeric, _?): throw InputError("this model takes text, not numeric features")
         }
-        if let scaler { x = try scaler.transform(x) }
-        return x
+    }
+
+    private func scaled(_ x: FeatureMatrix) throws(FitError) -> FeatureMatrix {
+        guard let scaler else { return x }
+        return try scaler.transform(x)
     }
 
     /// `pipeline` metadata: `[{"step": "tfidf", "params": {...}}, {"step": "scaler", "params": {...}}]`.

@@ -132,22 +132,29 @@ public struct FittedCountVectorizer: Sendable, Equatable {
 
     /// Counts the vocabulary's terms in `documents` (unknown terms are ignored).
     public func transform(_ documents: [String]) async throws -> SparseMatrix {
-        let analyzer = settings.analyzer
-        let vocabulary = self.vocabulary
-        let binary = settings.binary
-        let parts = try await mapChunks(count: documents.count, minimumChunk: 256) { range in
-            var sink = CountingSink(table: vocabulary.table, lookupOnly: true, termCount: vocabulary.count)
-            var scratch = AnalyzerScratch()
-            var rowOffsets = [0]
-            for d in range {
-                sink.row.startRow()
-                analyzer.analyze(documents[d], into: &sink, scratch: &scratch)
-                rowOffsets.append(sink.row.ids.count)
-            }
-            let chunk = CountChunk(table: TermTable(capacity: 1), rowOffsets: rowOffsets, ids: sink.row.ids, counts: sink.row.values)
-            return assembleRows(chunk, columnOfId: nil, binary: binary)
+        let parts = try await mapChunks(count: documents.count, minimumChunk: 256) { [self] range in
+            rows(of: documents, in: range)
         }
         return try concatenateRows(parts, columnCount: vocabulary.count)
+    }
+
+    /// `transform` on the calling thread, for small batches (a served request) where starting
+    /// tasks would cost more than they save, and for callers that cannot suspend.
+    public func transformSerially(_ documents: [String]) throws -> SparseMatrix {
+        try concatenateRows([rows(of: documents, in: documents.indices)], columnCount: vocabulary.count)
+    }
+
+    private func rows(of documents: [String], in range: Range<Int>) -> RowBlock {
+        var sink = CountingSink(table: vocabulary.table, lookupOnly: true, termCount: vocabulary.count)
+        var scratch = AnalyzerScratch()
+        var rowOffsets = [0]
+        for d in range {
+            sink.row.startRow()
+            settings.analyzer.analyze(documents[d], into: &sink, scratch: &scratch)
+            rowOffsets.append(sink.row.ids.count)
+        }
+        let chunk = CountChunk(table: TermTable(capacity: 1), rowOffsets: rowOffsets, ids: sink.row.ids, counts: sink.row.values)
+        return assembleRows(chunk, columnOfId: nil, binary: settings.binary)
     }
 }
 

@@ -22,20 +22,33 @@ public struct HashingVectorizer: Sendable, Equatable {
     /// The hashed feature matrix of `documents` (`documents.count × featureCount`). As
     /// scikit-learn, colliding terms of opposite signs leave an explicit zero entry.
     public func transform(_ documents: [String]) async throws -> SparseMatrix {
-        let settings = self
-        let blocks = try await mapChunks(count: documents.count, minimumChunk: 256) { range in
-            var sink = HashingSink(featureCount: settings.featureCount, alternateSign: settings.alternateSign)
-            var scratch = AnalyzerScratch()
-            var rowOffsets = [0]
-            for d in range {
-                sink.row.startRow()
-                settings.analyzer.analyze(documents[d], into: &sink, scratch: &scratch)
-                rowOffsets.append(sink.row.ids.count)
-            }
-            let chunk = CountChunk(table: TermTable(capacity: 1), rowOffsets: rowOffsets, ids: sink.row.ids, counts: sink.row.values)
-            return assembleRows(chunk, columnOfId: nil, binary: settings.binary)
+        let blocks = try await mapChunks(count: documents.count, minimumChunk: 256) { [self] range in
+            rows(of: documents, in: range)
         }
-        var x = try concatenateRows(blocks, columnCount: featureCount)
+        return try normalized(concatenateRows(blocks, columnCount: featureCount))
+    }
+
+    /// `transform` on the calling thread, for small batches (a served request) where starting
+    /// tasks would cost more than they save, and for callers that cannot suspend.
+    public func transformSerially(_ documents: [String]) throws -> SparseMatrix {
+        try normalized(concatenateRows([rows(of: documents, in: documents.indices)], columnCount: featureCount))
+    }
+
+    private func rows(of documents: [String], in range: Range<Int>) -> RowBlock {
+        var sink = HashingSink(featureCount: featureCount, alternateSign: alternateSign)
+        var scratch = AnalyzerScratch()
+        var rowOffsets = [0]
+        for d in range {
+            sink.row.startRow()
+            analyzer.analyze(documents[d], into: &sink, scratch: &scratch)
+            rowOffsets.append(sink.row.ids.count)
+        }
+        let chunk = CountChunk(table: TermTable(capacity: 1), rowOffsets: rowOffsets, ids: sink.row.ids, counts: sink.row.values)
+        return assembleRows(chunk, columnOfId: nil, binary: binary)
+    }
+
+    private func normalized(_ x: SparseMatrix) -> SparseMatrix {
+        var x = x
         norm?.normalize(&x)
         return x
     }

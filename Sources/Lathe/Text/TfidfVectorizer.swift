@@ -57,6 +57,12 @@ public struct FittedTfidfVectorizer: Sendable, Equatable {
         weigh(try await counts.transform(documents))
     }
 
+    /// `transform` on the calling thread, for small batches (a served request) where starting
+    /// tasks would cost more than they save, and for callers that cannot suspend.
+    public func transformSerially(_ documents: [String]) throws -> SparseMatrix {
+        weigh(try counts.transformSerially(documents))
+    }
+
     func weigh(_ counts: SparseMatrix) -> SparseMatrix {
         var x = counts
         let sublinear = settings.sublinearTF

@@ -183,6 +183,13 @@ public struct TrainedModel: Sendable {
         try predictBatch(transformed: try await pipeline.transform(features))
     }
 
+    /// `predictBatch` on the calling thread, vectorizing included: for the small batches of a
+    /// served request, answered on the thread that read it.
+    /// - Throws: as `predictBatch`.
+    public func predictBatchSerially(_ features: Dataset.Features) throws -> PredictionBatch {
+        try predictBatch(transformed: try pipeline.transformSerially(features))
+    }
+
     /// Predictions for raw features (text or numeric), through the pipeline.
     /// - Throws: `InputError` when the kind of features does not suit the model; `FitError`.
     public func predict(_ features: Dataset.Features) async throws -> [Prediction] {
