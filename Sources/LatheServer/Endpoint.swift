@@ -23,7 +23,9 @@ enum Endpoint: Equatable {
         case 2 where parts[0] == "v1" && parts[1] == "models": self = .listModels
         case 3 where parts[0] == "v1" && parts[1] == "models":
             let segment = parts[2]
-            if segment.hasSuffix(":predict") {
+            // On the UTF-8 view: `Substring.hasSuffix` compares Characters, a measurable share
+            // of a small request.
+            if segment.utf8.suffix(8).elementsEqual(":predict".utf8) {
                 self = .predict(String(segment.dropLast(":predict".count)))
             } else {
                 self = .modelDetails(String(segment))

@@ -1,4 +1,7 @@
 import AsyncHTTPClient
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 @testable import Lathe
 import NIOCore
@@ -173,5 +176,163 @@ final class ServeProcess: @unchecked Sendable {
         #expect(try lathe(["train", "iris", "--model", "tree", "--out", "iris.lathe", "--quiet"], in: folder).status == 0)
         expectError(try lathe(["serve", "iris.lathe", "--token-file", "empty-token"], in: folder), status: 1, containing: "bearer token")
         expectError(try lathe(["serve", "iris.lathe", "--token-file", "nope"], in: folder), status: 1, containing: "cannot read the token file")
+    }
+}
+
+/// One TCP connection to a server on loopback, spoken to byte by byte: what HTTP clients
+/// never send (garbage, pipelined requests, a half-closed socket) reaches `lathe serve` as is.
+final class RawConnection {
+    private let socket: Int32
+
+    init(port: Int) throws {
+        socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw InputError("cannot connect to port \(port)") }
+    }
+
+    deinit { close(socket) }
+
+    func send(_ text: String) { send(Array(text.utf8)) }
+
+    func send(_ bytes: [UInt8]) {
+        var offset = 0
+        while offset < bytes.count {
+            let sent = bytes[offset...].withUnsafeBytes { Glibc.send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard sent > 0 else { return }
+            offset += sent
+        }
+    }
+
+    /// No more requests from this side (the server still answers what it was sent).
+    func finishSending() { shutdown(socket, Int32(SHUT_WR)) }
+
+    /// Reads until `count` whole responses (head and `Content-Length` body) have arrived, or
+    /// the server closes, or 10 s pass; returns them (status, head, body) and whether the
+    /// server closed the connection after them.
+    func responses(_ count: Int) -> (answers: [(status: Int, head: String, body: String)], closed: Bool) {
+        var buffer: [UInt8] = []
+        var answers: [(Int, String, String)] = []
+        var closed = false
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            while let end = Self.headEnd(buffer) {
+                let head = String(decoding: buffer[..<end], as: UTF8.self)
+                let length = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
+                    .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) } ?? 0
+                guard buffer.count >= end + 4 + length else { break }
+                let status = Int(head.split(separator: " ")[1]) ?? 0
+                answers.append((status, head, String(decoding: buffer[(end + 4)..<(end + 4 + length)], as: UTF8.self)))
+                buffer.removeFirst(end + 4 + length)
+            }
+            if answers.count >= count && !closed {
+                // See whether the server closes right after (it answers nothing more).
+                var one: UInt8 = 0
+                var quick = timeval(tv_sec: 0, tv_usec: 300_000)
+                setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &quick, socklen_t(MemoryLayout<timeval>.size))
+                closed = recv(socket, &one, 1, 0) == 0
+                return (answers, closed)
+            }
+            let received = chunk.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
+            if received <= 0 { return (answers, received == 0) }
+            buffer.append(contentsOf: chunk[..<received])
+        }
+    }
+
+    private static func headEnd(_ bytes: [UInt8]) -> Int? {
+        guard bytes.count >= 4 else { return nil }
+        for i in 0...(bytes.count - 4) where bytes[i] == 13 && bytes[i + 1] == 10 && bytes[i + 2] == 13 && bytes[i + 3] == 10 {
+            return i
+        }
+        return nil
+    }
+}
+
+/// What `lathe serve`'s connection handling does with requests an ordinary client never sends.
+@Suite(.serialized) struct ServeConnectionTests {
+    static let predict = "{\"instances\": [[5.1, 3.5, 1.4, 0.2]]}"
+
+    static func post(_ path: String, _ body: String, extra: String = "") -> String {
+        "POST \(path) HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\(extra)\r\n\(body)"
+    }
+
+    static func withServer(_ extra: [String] = [], _ body: (Int) throws -> Void) throws {
+        let folder = try makeTemporaryDirectory()
+        #expect(try lathe(["train", "iris", "--model", "tree", "--out", "iris.lathe", "--quiet"], in: folder).status == 0)
+        let server = try ServeProcess(["iris.lathe"] + extra, in: folder)
+        try body(server.port)
+        #expect(server.stop() == 0)
+    }
+
+    @Test func garbageGetsOneJSON400AndTheConnectionCloses() throws {
+        try Self.withServer { port in
+            for garbage in ["\u{01}\u{02}nonsense\r\n\r\n", "GET / HTTP/9.9\r\n\r\n", "POST /v1/models/iris:predict HTTP/1.1\r\nContent-Length: x\r\n\r\n"] {
+                let connection = try RawConnection(port: port)
+                connection.send(garbage)
+                let (answers, closed) = connection.responses(1)
+                #expect(answers.count == 1 && answers.first?.status == 400, "\(garbage.debugDescription): \(answers)")
+                #expect(answers.first?.body.contains("\"error\"") == true)
+                #expect(closed)
+            }
+        }
+    }
+
+    @Test func pipelinedRequestsAreAnsweredInOrder() throws {
+        try Self.withServer { port in
+            let connection = try RawConnection(port: port)
+            connection.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" + Self.post("/v1/models/iris:predict", Self.predict)
+                            + "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n" + Self.post("/v1/models/iris:predict", "{\"instances\": [[1]]}"))
+            let (answers, closed) = connection.responses(4)
+            #expect(answers.map(\.status) == [200, 200, 404, 400])
+            #expect(answers.count == 4 && answers[1].body.contains("setosa"))
+            #expect(!closed)
+        }
+    }
+
+    @Test func aBodyOverTheLimitIsRefusedAndTheConnectionGoesOn() throws {
+        try Self.withServer(["--max-body-bytes", "100"]) { port in
+            // Declared too long: refused from the head, before a byte of the body is sent.
+            let declared = try RawConnection(port: port)
+            declared.send("POST /v1/models/iris:predict HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n")
+            #expect(declared.responses(1).answers.map(\.status) == [413])
+            // Chunked past the limit: the rest is dropped, a 413 at its end, and the next request answered.
+            let chunked = try RawConnection(port: port)
+            let piece = String(repeating: "x", count: 60)
+            chunked.send("POST /v1/models/iris:predict HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                         + "3c\r\n\(piece)\r\n3c\r\n\(piece)\r\n3c\r\n\(piece)\r\n0\r\n\r\n" + Self.post("/v1/models/iris:predict", Self.predict))
+            let (answers, _) = chunked.responses(2)
+            #expect(answers.map(\.status) == [413, 200])
+            #expect(answers.first?.body.contains("over 100 bytes") == true)
+        }
+    }
+
+    @Test func expectContinueHalfCloseAndConnectionClose() throws {
+        try Self.withServer { port in
+            let waiting = try RawConnection(port: port)
+            waiting.send("POST /v1/models/iris:predict HTTP/1.1\r\nHost: x\r\nContent-Length: \(Self.predict.utf8.count)\r\nExpect: 100-continue\r\n\r\n")
+            #expect(waiting.responses(1).answers.map(\.status) == [100])
+            waiting.send(Self.predict)
+            #expect(waiting.responses(1).answers.map(\.status) == [200])
+
+            // A client that sends its request and shuts its side still gets the answer.
+            let halfClosed = try RawConnection(port: port)
+            halfClosed.send(Self.post("/v1/models/iris:predict", Self.predict))
+            halfClosed.finishSending()
+            let (answers, closed) = halfClosed.responses(1)
+            #expect(answers.map(\.status) == [200] && closed)
+
+            let closing = try RawConnection(port: port)
+            closing.send("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            let (closingAnswers, closedAfter) = closing.responses(1)
+            #expect(closingAnswers.map(\.status) == [200] && closedAfter)
+            #expect(closingAnswers.first?.head.lowercased().contains("connection: close") == true)
+        }
     }
 }
