@@ -166,12 +166,10 @@ final class PredictionChannelHandler: ChannelDuplexHandler, RemovableChannelHand
 
     /// Bytes that are not HTTP: the decoder cannot go on, so one 400 and the connection closes.
     private func refuseMalformed(context: ChannelHandlerContext) {
-        guard case .closing = state else {
-            state = .closing
-            write(service.malformedRequest(start: .now), context: context)
-            closeAfterWrites(context: context)
-            return
-        }
+        if case .closing = state { return }
+        state = .closing
+        write(service.malformedRequest(start: .now), context: context)
+        closeAfterWrites(context: context)
     }
 
     /// Writes `answer`, and closes the connection after it when the client asked to.
@@ -179,15 +177,17 @@ final class PredictionChannelHandler: ChannelDuplexHandler, RemovableChannelHand
         var answer = answer
         let closing = head.headerFields[.connection].map(Self.asksToClose) ?? false
         if closing { answer.headers[.connection] = "close" }
-        write(answer, context: context)
+        // The answer to HEAD is the one to GET without its body (every route is GET or POST,
+        // so this is a 405 with the length of its error).
+        write(answer, withBody: head.method != .head, context: context)
         if closing { closeAfterWrites(context: context) }
     }
 
-    private func write(_ answer: ServiceResponse, context: ChannelHandlerContext) {
+    private func write(_ answer: ServiceResponse, withBody: Bool = true, context: ChannelHandlerContext) {
         var headers = answer.headers
         headers[.contentLength] = String(answer.body.readableBytes)
         context.write(wrapOutboundOut(.head(HTTPResponse(status: answer.status, headerFields: headers))), promise: nil)
-        if answer.body.readableBytes > 0 { context.write(wrapOutboundOut(.body(answer.body)), promise: nil) }
+        if withBody, answer.body.readableBytes > 0 { context.write(wrapOutboundOut(.body(answer.body)), promise: nil) }
         lastWrite = context.writeAndFlush(wrapOutboundOut(.end(nil)))
     }
 

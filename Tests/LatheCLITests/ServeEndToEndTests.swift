@@ -217,7 +217,9 @@ final class RawConnection {
     /// Reads until `count` whole responses (head and `Content-Length` body) have arrived, or
     /// the server closes, or 10 s pass; returns them (status, head, body) and whether the
     /// server closed the connection after them.
-    func responses(_ count: Int) -> (answers: [(status: Int, head: String, body: String)], closed: Bool) {
+    /// - Parameter headOnly: the answers (by position) that have no body whatever their
+    ///   `Content-Length` says (the answers to HEAD).
+    func responses(_ count: Int, headOnly: Set<Int> = []) -> (answers: [(status: Int, head: String, body: String)], closed: Bool) {
         var buffer: [UInt8] = []
         var answers: [(Int, String, String)] = []
         var closed = false
@@ -225,8 +227,9 @@ final class RawConnection {
         while true {
             while let end = Self.headEnd(buffer) {
                 let head = String(decoding: buffer[..<end], as: UTF8.self)
-                let length = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
+                let declared = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
                     .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) } ?? 0
+                let length = headOnly.contains(answers.count) ? 0 : declared
                 guard buffer.count >= end + 4 + length else { break }
                 let status = Int(head.split(separator: " ")[1]) ?? 0
                 answers.append((status, head, String(decoding: buffer[(end + 4)..<(end + 4 + length)], as: UTF8.self)))
@@ -327,6 +330,13 @@ final class RawConnection {
             halfClosed.finishSending()
             let (answers, closed) = halfClosed.responses(1)
             #expect(answers.map(\.status) == [200] && closed)
+
+            // HEAD: the head of the answer and its length, no body before the next answer.
+            let head = try RawConnection(port: port)
+            head.send("HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            let headAnswers = head.responses(2, headOnly: [0]).answers
+            #expect(headAnswers.map(\.status) == [405, 200])
+            #expect(headAnswers.last?.body == "{\"status\":\"ok\"}")
 
             let closing = try RawConnection(port: port)
             closing.send("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")

@@ -7,8 +7,8 @@ import TestSupport
 import Testing
 
 /// Seeded hostile requests: every one gets a 4xx with a JSON error, and the service still
-/// answers afterwards. (`Benchmarks/hostile.py` sends 10,000 to the real binary and watches
-/// its memory.)
+/// answers afterwards. (`Benchmarks/serving/serve_bench.py` sends 10,000 to the real binary and
+/// watches its memory.)
 @Suite struct HostileRequestTests {
     static func hostileBody(_ kind: Int, _ generator: inout SeededGenerator) -> (uri: String, body: String) {
         let uris = ["/v1/models/spam:predict", "/v1/models/iris:predict", "/v2/models/spam/infer", "/v2/models/iris/infer"]
