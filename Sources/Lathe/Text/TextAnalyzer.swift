@@ -84,11 +84,13 @@ public struct TextAnalyzer: Sendable, Equatable {
         text.removeAll(keepingCapacity: true)
         let handled: Bool? = document.utf8.withContiguousStorageIfAvailable { bytes in
             for b in bytes where b >= 0x80 { return false }
-            text.reserveCapacity(bytes.count)
+            text.append(contentsOf: bytes)
             if lowercase {
-                for b in bytes { text.append(b &- 0x41 < 26 ? b | 0x20 : b) }
-            } else {
-                text.append(contentsOf: bytes)
+                // In place over the buffer: a per-byte append pays a capacity and uniqueness
+                // check each time (a tenth of a served batch's vectorizing).
+                text.withUnsafeMutableBufferPointer { t in
+                    for j in t.indices where t[j] &- 0x41 < 26 { t[j] |= 0x20 }
+                }
             }
             return true
         }

@@ -89,7 +89,9 @@ public struct PredictionBatch: Sendable {
     /// Appends row `i` as `prediction(at: i).json.jsonBytes` would be, without building it.
     public func writeJSON(row i: Int, to out: inout [UInt8]) {
         func scores(_ name: String, _ m: Matrix) {
-            out.append(contentsOf: "\"\(name)\":{".utf8)
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: name.utf8)
+            out.append(contentsOf: "\":{".utf8)
             if m.columnCount == 1 {
                 JSONValue.writeString(classes[1], to: &out)
                 out.append(UInt8(ascii: ":"))
