@@ -51,10 +51,13 @@ struct ServiceResponse: Sendable {
 }
 
 /// The prediction service: routes, bearer-token check, limits, JSON errors, metrics and the
-/// access log around every request, answered synchronously on the calling thread: a request
-/// costs tens of microseconds, less than the task switches an async handler would add.
-/// `lathe serve` calls it from `PredictionChannelHandler`, on the event loop that read the
-/// request; as a Hummingbird responder it also answers the in-process test client. Its own
+/// access log around every request, answered synchronously on the calling thread. A request's
+/// work is short (tens of microseconds for one instance, about a millisecond for a large
+/// batch; the body and instance limits bound it), shorter than an async handler's task
+/// switches and body streaming cost on two cores. `lathe serve` calls it from
+/// `PredictionChannelHandler`, on the event loop that read the request, which holds that
+/// loop's other connections for as long; as a Hummingbird responder it also answers the
+/// in-process test client. Its own
 /// routing rather than a `Router`, because the routes need what the router does not give:
 /// 405 for a known path with the wrong method, and `{name}:predict` inside one path segment.
 public struct PredictionService: HTTPResponder {

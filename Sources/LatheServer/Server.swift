@@ -63,15 +63,16 @@ public enum PredictionServer {
         )
     }
 
-    /// Makes SwiftNIO's event loops Swift concurrency's global executor, so a request's handler
-    /// runs on the thread that read it instead of hopping to the default pool and back, twice
-    /// per request; it also keeps the process at one thread per core. Call it once, from the
-    /// main thread, before any task starts (`lathe serve` does, first thing).
+    /// Makes SwiftNIO's event loops Swift concurrency's global executor, so what still runs as
+    /// tasks (accepting connections, one task per connection, the service lifecycle) stays on
+    /// the event loop threads instead of hopping to a second pool: one thread per core for the
+    /// whole process, which shares its two cores with whatever calls it. Call it once, from
+    /// the main thread, before any task starts (`lathe serve` does, first thing).
     /// - Returns: false when the runtime did not let the executor be replaced (then everything
     ///   still works, on the default pool).
     @discardableResult
     public static func adoptEventLoopsAsGlobalExecutor() -> Bool {
-        return NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
     }
 
     /// Serves until SIGTERM or SIGINT, then stops accepting connections, lets in-flight

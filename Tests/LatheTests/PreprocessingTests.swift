@@ -107,6 +107,20 @@ import Testing
         #expect(single.1.rowCount == 200)
     }
 
+    /// `transformSerially` (what a served request uses) gives the matrix `transform` gives,
+    /// for every kind of vectorizer, on enough documents that `transform` splits the work.
+    @Test func serialTransformsEqualParallelOnes() async throws {
+        let documents = try smsDocuments()
+        let (counts, _) = try await CountVectorizer().fitTransform(documents)
+        let (tfidf, _) = try await TfidfVectorizer().fitTransform(documents)
+        let vectorizers: [FittedTextVectorizer] = [.counts(counts), .tfidf(tfidf), .hashing(HashingVectorizer(featureCount: 1 << 12))]
+        for (k, vectorizer) in vectorizers.enumerated() {
+            let parallel = try await vectorizer.transform(documents)
+            #expect(try vectorizer.transformSerially(documents) == parallel, "vectorizer \(k)")
+            #expect(parallel.rowCount == documents.count && parallel.values.contains { $0 != 0 })
+        }
+    }
+
     @Test func settingsThatWouldHangOrExhaustMemoryAreUsageErrors() async throws {
         #expect(throws: UsageError.self) { try PipelineSpec(assignments: [("ngram_range", "1,1000000000000000")]) }
         #expect(throws: UsageError.self) { try PipelineSpec(assignments: [("vectorizer", "hashing"), ("n_features", "4611686018427387904")]) }
