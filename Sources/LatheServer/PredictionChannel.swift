@@ -132,8 +132,12 @@ final class PredictionChannelHandler: ChannelDuplexHandler, RemovableChannelHand
             answer.headers[.connection] = "close"
             send(answer, to: head, context: context)
             closeAfterWrites(context: context)
-        case .idle, .answered:
+        case .idle:
             refuseMalformed(context: context)
+        case .answered:
+            // Its 413 is sent; a second answer to the same request would be read as the next's.
+            state = .closing
+            closeAfterWrites(context: context)
         case .closing:
             break
         }
