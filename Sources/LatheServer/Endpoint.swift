@@ -13,28 +13,34 @@ enum Endpoint: Equatable {
 
     /// The route for `path` (without its query), or nil when there is none.
     init?(path: Substring) {
-        guard path.first == "/" else { return nil }
-        let parts = path.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
-        switch parts.count {
-        case 1 where parts[0] == "healthz": self = .healthz
-        case 1 where parts[0] == "readyz": self = .readyz
-        case 1 where parts[0] == "metrics": self = .metrics
-        case 1 where parts[0] == "v2": self = .serverMetadata
-        case 2 where parts[0] == "v1" && parts[1] == "models": self = .listModels
-        case 3 where parts[0] == "v1" && parts[1] == "models":
-            let segment = parts[2]
-            // On the UTF-8 view: `Substring.hasSuffix` compares Characters, a measurable share
-            // of a small request.
+        // Matched on the UTF-8 view, segment by segment, without splitting the path into an
+        // array: `Substring` comparisons go Character by Character, a measurable share of a
+        // small request.
+        var segments = PathSegments(path)
+        guard path.utf8.first == UInt8(ascii: "/"), let first = segments.next() else { return nil }
+        let second = segments.next(), third = segments.next(), fourth = segments.next()
+        guard segments.next() == nil else { return nil }
+        func `is`(_ segment: Substring?, _ literal: StaticString) -> Bool {
+            guard let segment else { return false }
+            return segment.utf8.elementsEqual(UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+        }
+        switch (second, third, fourth) {
+        case (nil, nil, nil) where `is`(first, "healthz"): self = .healthz
+        case (nil, nil, nil) where `is`(first, "readyz"): self = .readyz
+        case (nil, nil, nil) where `is`(first, "metrics"): self = .metrics
+        case (nil, nil, nil) where `is`(first, "v2"): self = .serverMetadata
+        case (_, nil, nil) where `is`(first, "v1") && `is`(second, "models"): self = .listModels
+        case let (_, segment?, nil) where `is`(first, "v1") && `is`(second, "models"):
             if segment.utf8.suffix(8).elementsEqual(":predict".utf8) {
                 self = .predict(String(segment.dropLast(":predict".count)))
             } else {
                 self = .modelDetails(String(segment))
             }
-        case 3 where parts[0] == "v2" && parts[1] == "health" && parts[2] == "live": self = .live
-        case 3 where parts[0] == "v2" && parts[1] == "health" && parts[2] == "ready": self = .ready
-        case 3 where parts[0] == "v2" && parts[1] == "models": self = .inferenceMetadata(String(parts[2]))
-        case 4 where parts[0] == "v2" && parts[1] == "models" && parts[3] == "ready": self = .modelReady(String(parts[2]))
-        case 4 where parts[0] == "v2" && parts[1] == "models" && parts[3] == "infer": self = .infer(String(parts[2]))
+        case (_, _, nil) where `is`(first, "v2") && `is`(second, "health") && `is`(third, "live"): self = .live
+        case (_, _, nil) where `is`(first, "v2") && `is`(second, "health") && `is`(third, "ready"): self = .ready
+        case let (_, name?, nil) where `is`(first, "v2") && `is`(second, "models"): self = .inferenceMetadata(String(name))
+        case let (_, name?, _) where `is`(first, "v2") && `is`(second, "models") && `is`(fourth, "ready"): self = .modelReady(String(name))
+        case let (_, name?, _) where `is`(first, "v2") && `is`(second, "models") && `is`(fourth, "infer"): self = .infer(String(name))
         default: return nil
         }
         if let name = modelName, name.isEmpty { return nil }
@@ -79,4 +85,23 @@ enum Endpoint: Equatable {
     /// Every route but the liveness probe needs the bearer token when one is set: an
     /// orchestrator must be able to tell the process is up without a secret.
     var requiresToken: Bool { self != .healthz }
+}
+
+/// The `/`-separated segments of a path after its leading `/`, empty ones included (so
+/// `/v1//models` is not `/v1/models`).
+private struct PathSegments {
+    private let path: Substring
+    private var position: String.Index?
+
+    init(_ path: Substring) {
+        self.path = path
+        position = path.utf8.first == UInt8(ascii: "/") ? path.utf8.index(after: path.startIndex) : nil
+    }
+
+    mutating func next() -> Substring? {
+        guard let start = position else { return nil }
+        let end = path.utf8[start...].firstIndex(of: UInt8(ascii: "/"))
+        position = end.map { path.utf8.index(after: $0) }
+        return path[start..<(end ?? path.endIndex)]
+    }
 }

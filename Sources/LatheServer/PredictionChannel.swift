@@ -3,15 +3,14 @@ import HummingbirdCore
 import Logging
 import NIOCore
 import NIOHTTP1
-import NIOHTTPTypes
-import NIOHTTPTypesHTTP1
 
-/// A connection of `lathe serve`, as Hummingbird's server sets it up: SwiftNIO's HTTP/1.1
-/// decoder and encoder, Hummingbird's connection state (keep-alive, idle timeout, closing
-/// idle connections on graceful shutdown), then `PredictionChannelHandler`, which answers each
-/// request on the event loop that read it. Hummingbird's own HTTP/1 channel would hand every
-/// request to an async task and stream its body through async sequences: on two cores that
-/// machinery cost three times the prediction itself.
+/// A connection of `lathe serve`, as Hummingbird's server sets it up (bootstrap, graceful
+/// shutdown, quiescing): SwiftNIO's HTTP/1.1 request decoder, then `PredictionChannelHandler`,
+/// which answers each request on the event loop that read it and writes the answer as one
+/// buffer. Hummingbird's own HTTP/1 channel would hand every request to an async task and
+/// stream its body through async sequences, and NIO's response encoder with the HTTP-types
+/// conversions around it cost a quarter of a small prediction again: on two cores shared with
+/// the client, that is throughput and tail latency lost.
 struct PredictionChannel: ServerChildChannel {
     struct Value: ServerChildChannelValue {
         let channel: any Channel
@@ -28,14 +27,10 @@ struct PredictionChannel: ServerChildChannel {
             headLimits.maxHeaderListSize = 80 * 1024
             headLimits.maxHeaderFieldCount = 1000
             let pipeline = channel.pipeline.syncOperations
-            // No pipelining assistance: answers are written in request order because each is
-            // written before the next request is read.
-            try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: false,
-                                                     withOutboundHeaderValidation: false, withEncoderConfiguration: .init(),
-                                                     withDecoderLimitConfiguration: headLimits)
-            try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
-            try pipeline.addHandler(HTTPConnectionStateHandler(idleTimeout: idleTimeout, logger: logger))
-            try pipeline.addHandler(PredictionChannelHandler(service: service))
+            try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes,
+                                                                             informationalResponseStrategy: .drop,
+                                                                             limitConfiguration: headLimits)))
+            try pipeline.addHandler(PredictionChannelHandler(service: service, idleTimeout: TimeAmount(idleTimeout)))
             return Value(channel: channel)
         }
     }
@@ -48,13 +43,15 @@ struct PredictionChannel: ServerChildChannel {
 }
 
 /// Gathers each request's body (up to the limit), has the service answer it, and writes the
-/// answer with its `Content-Length`. Bytes that are not HTTP get one JSON 400 and the
-/// connection is closed; reading stops while the client does not read its answers, so a
+/// answer — status line, headers with its `Content-Length`, body — in one write. Keep-alive as
+/// HTTP/1.1 has it; a connection idle for the timeout is closed, and on graceful shutdown an
+/// idle one at once, a busy one after its answer. Bytes that are not HTTP get one JSON 400 and
+/// the connection is closed; reading stops while the client does not read its answers, so a
 /// client that only sends cannot grow the server's memory.
 final class PredictionChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPRequestPart
-    typealias OutboundIn = HTTPResponsePart
-    typealias OutboundOut = HTTPResponsePart
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     private enum State {
         case idle
@@ -63,52 +60,85 @@ final class PredictionChannelHandler: ChannelDuplexHandler, RemovableChannelHand
         case discarding(HTTPRequest, start: ContinuousClock.Instant)
         /// Answered from its head (a declared length over the limit); the body is dropped.
         case answered
-        /// After bytes that are not HTTP: nothing more is read.
+        /// After bytes that are not HTTP, or an answer after which the connection closes:
+        /// nothing more is read.
         case closing
     }
 
     private let service: PredictionService
     private let limit: BodyLimit
+    private let idleTimeout: TimeAmount
     private var state = State.idle
+    /// The request being read is the connection's last: the client said so (`Connection:
+    /// close`, or HTTP/1.0 without keep-alive), or the server is shutting down.
+    private var closeAfterAnswer = false
     private var lastWrite: EventLoopFuture<Void>?
     private var readHeld = false
+    private var lastActivity = NIODeadline.now()
+    private var idleCheck: Scheduled<Void>?
 
-    init(service: PredictionService) {
+    init(service: PredictionService, idleTimeout: TimeAmount) {
         self.service = service
         self.limit = BodyLimit(service.limits.maxBodyBytes)
+        self.idleTimeout = idleTimeout
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { scheduleIdleCheck(context: context) }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        idleCheck?.cancel()
+        idleCheck = nil
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        scheduleIdleCheck(context: context)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        idleCheck?.cancel()
+        idleCheck = nil
+        context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let part = unwrapInboundIn(data)
-        switch (part, state) {
+        lastActivity = .now()
+        switch (unwrapInboundIn(data), state) {
         case let (.head(head), .idle):
             let start = ContinuousClock.now
-            if let failure = limit.refusal(declaredLength: head.headerFields[.contentLength]) {
+            guard let request = Self.request(head) else {
+                refuseMalformed(context: context)
+                return
+            }
+            if !head.isKeepAlive { closeAfterAnswer = true }
+            if let failure = limit.refusal(declaredLength: head.headers.first(name: "content-length")) {
                 // Now, not after the body: a client waiting on `Expect: 100-continue` then
                 // never sends it.
                 state = .answered
-                send(service.respond(to: head, body: .failure(failure), start: start), to: head, context: context)
+                send(service.respond(to: request, body: .failure(failure), start: start), to: request, context: context)
                 return
             }
-            if head.headerFields[.expect]?.lowercased() == "100-continue" {
-                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponse(status: .continue))), promise: nil)
+            if head.headers.first(name: "expect")?.lowercased() == "100-continue" {
+                context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: "HTTP/1.1 100 Continue\r\n\r\n")), promise: nil)
             }
-            state = .reading(head, body: [], start: start)
-        case let (.body(chunk), .reading(head, body, start)):
+            state = .reading(request, body: [], start: start)
+        case let (.body(chunk), .reading(request, body, start)):
             state = .idle  // the body array is uniquely referenced while it grows
             var body = body
             guard body.count + chunk.readableBytes <= limit.bytes else {
-                state = .discarding(head, start: start)
+                state = .discarding(request, start: start)
                 return
             }
             body.append(contentsOf: chunk.readableBytesView)
-            state = .reading(head, body: body, start: start)
-        case let (.end, .reading(head, body, start)):
+            state = .reading(request, body: body, start: start)
+        case let (.end, .reading(request, body, start)):
             state = .idle
-            send(service.respond(to: head, body: .success(body), start: start), to: head, context: context)
-        case let (.end, .discarding(head, start)):
+            send(service.respond(to: request, body: .success(body), start: start), to: request, context: context)
+        case let (.end, .discarding(request, start)):
             state = .idle
-            send(service.respond(to: head, body: .failure(limit.tooLarge), start: start), to: head, context: context)
+            send(service.respond(to: request, body: .failure(limit.tooLarge), start: start), to: request, context: context)
         case (.end, .answered):
             state = .idle
         case (.body, .discarding), (.body, .answered), (_, .closing):
@@ -125,13 +155,10 @@ final class PredictionChannelHandler: ChannelDuplexHandler, RemovableChannelHand
             return
         }
         switch state {
-        case let .reading(head, _, start), let .discarding(head, start):
+        case let .reading(request, _, start), let .discarding(request, start):
             // A body that stopped parsing (a broken chunked encoding): that request's 400.
-            state = .closing
-            var answer = service.respond(to: head, body: .failure(BodyLimit.unreadable), start: start)
-            answer.headers[.connection] = "close"
-            send(answer, to: head, context: context)
-            closeAfterWrites(context: context)
+            closeAfterAnswer = true
+            send(service.respond(to: request, body: .failure(BodyLimit.unreadable), start: start), to: request, context: context)
         case .idle:
             refuseMalformed(context: context)
         case .answered:
@@ -144,6 +171,16 @@ final class PredictionChannelHandler: ChannelDuplexHandler, RemovableChannelHand
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent {
+            // Graceful shutdown: a request on its way is answered first, then the connection closes.
+            switch state {
+            case .reading, .discarding: closeAfterAnswer = true
+            case .idle, .answered, .closing:
+                state = .closing
+                closeAfterWrites(context: context)
+            }
+            return
+        }
         if case .inputClosed = event as? ChannelEvent {
             // The client sends nothing more: finish writing what it was answered, then close.
             closeAfterWrites(context: context)
@@ -168,31 +205,63 @@ final class PredictionChannelHandler: ChannelDuplexHandler, RemovableChannelHand
         context.fireChannelWritabilityChanged()
     }
 
+    /// The request as the service reads it, or nil when its method or a header name is not
+    /// a valid token. The target is kept as sent: only origin-form (`/path?query`) matches a
+    /// route, anything else is a 404.
+    private static func request(_ head: HTTPRequestHead) -> HTTPRequest? {
+        guard let method = HTTPRequest.Method(head.method.rawValue) else { return nil }
+        var fields = HTTPFields()
+        fields.reserveCapacity(head.headers.count)
+        for (name, value) in head.headers {
+            guard let name = HTTPField.Name(name) else { return nil }
+            fields.append(HTTPField(name: name, value: value))
+        }
+        return HTTPRequest(method: method, scheme: nil, authority: nil, path: head.uri, headerFields: fields)
+    }
+
     /// Bytes that are not HTTP: the decoder cannot go on, so one 400 and the connection closes.
     private func refuseMalformed(context: ChannelHandlerContext) {
         if case .closing = state { return }
         state = .closing
-        write(service.malformedRequest(start: .now), context: context)
+        write(service.malformedRequest(start: .now), withBody: true, context: context)
         closeAfterWrites(context: context)
     }
 
-    /// Writes `answer`, and closes the connection after it when the client asked to.
-    private func send(_ answer: ServiceResponse, to head: HTTPRequest, context: ChannelHandlerContext) {
+    /// Writes `answer`, and closes the connection after it when this was its last request.
+    private func send(_ answer: ServiceResponse, to request: HTTPRequest, context: ChannelHandlerContext) {
         var answer = answer
-        let closing = head.headerFields[.connection].map(Self.asksToClose) ?? false
-        if closing { answer.headers[.connection] = "close" }
+        if closeAfterAnswer {
+            answer.headers[.connection] = "close"
+            state = .closing
+        }
         // The answer to HEAD is the one to GET without its body (every route is GET or POST,
         // so this is a 405 with the length of its error).
-        write(answer, withBody: head.method != .head, context: context)
-        if closing { closeAfterWrites(context: context) }
+        write(answer, withBody: request.method != .head, context: context)
+        if closeAfterAnswer { closeAfterWrites(context: context) }
     }
 
-    private func write(_ answer: ServiceResponse, withBody: Bool = true, context: ChannelHandlerContext) {
-        var headers = answer.headers
-        headers[.contentLength] = String(answer.body.readableBytes)
-        context.write(wrapOutboundOut(.head(HTTPResponse(status: answer.status, headerFields: headers))), promise: nil)
-        if withBody, answer.body.readableBytes > 0 { context.write(wrapOutboundOut(.body(answer.body)), promise: nil) }
-        lastWrite = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+    private func write(_ answer: ServiceResponse, withBody: Bool, context: ChannelHandlerContext) {
+        var out = context.channel.allocator.buffer(capacity: 256 + (withBody ? answer.body.readableBytes : 0))
+        let code = answer.status.code
+        out.writeStaticString("HTTP/1.1 ")
+        out.writeInteger(UInt8(ascii: "0") + UInt8(code / 100 % 10))
+        out.writeInteger(UInt8(ascii: "0") + UInt8(code / 10 % 10))
+        out.writeInteger(UInt8(ascii: "0") + UInt8(code % 10))
+        out.writeInteger(UInt8(ascii: " "))
+        out.writeString(answer.status.reasonPhrase)
+        out.writeStaticString("\r\n")
+        for field in answer.headers where field.name != .contentLength {
+            out.writeString(field.name.rawName)
+            out.writeStaticString(": ")
+            out.writeString(field.value)
+            out.writeStaticString("\r\n")
+        }
+        out.writeStaticString("Content-Length: ")
+        out.writeString(String(answer.body.readableBytes))
+        out.writeStaticString("\r\n\r\n")
+        if withBody { out.writeImmutableBuffer(answer.body) }
+        lastWrite = context.writeAndFlush(wrapOutboundOut(out))
+        lastActivity = .now()
     }
 
     private func closeAfterWrites(context: ChannelHandlerContext) {
@@ -203,8 +272,17 @@ final class PredictionChannelHandler: ChannelDuplexHandler, RemovableChannelHand
         lastWrite.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }
 
-    /// True for a `Connection` header listing `close`.
-    private static func asksToClose(_ value: String) -> Bool {
-        value.split(separator: ",").contains { $0.lowercased().filter { $0 != " " && $0 != "\t" } == "close" }
+    /// Closes the connection once nothing has been read or written on it for the idle timeout;
+    /// checked at the earliest moment it could be due, then again from its last activity.
+    private func scheduleIdleCheck(context: ChannelHandlerContext) {
+        guard idleCheck == nil else { return }
+        idleCheck = context.eventLoop.assumeIsolated().scheduleTask(deadline: lastActivity + idleTimeout) { [self] in
+            idleCheck = nil
+            if NIODeadline.now() >= lastActivity + idleTimeout {
+                context.close(promise: nil)
+            } else {
+                scheduleIdleCheck(context: context)
+            }
+        }
     }
 }

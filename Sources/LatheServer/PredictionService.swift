@@ -101,7 +101,7 @@ public struct PredictionService: HTTPResponder {
     func respond(to head: HTTPRequest, body: Result<[UInt8], HTTPFailure>, start: ContinuousClock.Instant) -> ServiceResponse {
         let requestID = requestIDs.id(for: head.headerFields[.requestID])
         let path = head.path ?? ""
-        let endpoint = Endpoint(path: path[..<(path.firstIndex(of: "?") ?? path.endIndex)])
+        let endpoint = Endpoint(path: path[..<(path.utf8.firstIndex(of: UInt8(ascii: "?")) ?? path.endIndex)])
         var outcome = Outcome()
         var response: ServiceResponse
         do {

@@ -32,15 +32,19 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Most instances in one prediction request; more get 413.")
     var maxInstances = 1000
 
+    @Option(help: "Seconds a connection may stay idle (no request arriving, no answer going out) before it is closed.")
+    var idleTimeout: Int64 = 60
+
     func run() async throws {
         guard !models.isEmpty else { throw UsageError("name at least one model file") }
         guard (0...65535).contains(port) else { throw UsageError("--port must be 0 to 65535, got \(port)") }
         guard maxBodyBytes >= 1 else { throw UsageError("--max-body-bytes must be at least 1, got \(maxBodyBytes)") }
         guard maxInstances >= 1 else { throw UsageError("--max-instances must be at least 1, got \(maxInstances)") }
+        guard (1...86_400).contains(idleTimeout) else { throw UsageError("--idle-timeout must be 1 to 86400 seconds, got \(idleTimeout)") }
         let table = try await ModelTable(paths: models)
         let configuration = ServerConfiguration(host: host, port: port,
                                                 limits: RequestLimits(maxBodyBytes: maxBodyBytes, maxInstances: maxInstances),
-                                                token: try readToken())
+                                                token: try readToken(), idleTimeout: idleTimeout)
         let logger = Logger(label: "lathe.serve") { _ in JSONLogHandler() }
         defer { LineSink.standardError.flush() }
         try await PredictionServer.run(models: table, configuration: configuration, logger: logger)

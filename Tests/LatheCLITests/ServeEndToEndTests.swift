@@ -344,4 +344,44 @@ final class RawConnection {
             #expect(closingAnswers.first?.head.lowercased().contains("connection: close") == true)
         }
     }
+
+    @Test func http10AndConnectionCloseEndTheConnectionAfterOneAnswer() throws {
+        try Self.withServer { port in
+            // HTTP/1.0 without keep-alive: one answer, marked, then the connection closes.
+            let old = try RawConnection(port: port)
+            old.send("GET /healthz HTTP/1.0\r\n\r\n")
+            let oldAnswers = old.responses(1)
+            #expect(oldAnswers.map(\.status) == [200])
+            #expect(oldAnswers.first?.head.lowercased().contains("connection: close") == true)
+            #expect(old.closes(within: 10))
+            // HTTP/1.0 asking for keep-alive stays open.
+            let kept = try RawConnection(port: port)
+            kept.send("GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /readyz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+            #expect(kept.responses(2).map(\.status) == [200, 200])
+            // A request pipelined after `Connection: close` is not answered.
+            let closing = try RawConnection(port: port)
+            closing.send("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\nGET /readyz HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(closing.responses(2).map(\.status) == [200])
+        }
+    }
+
+    @Test func idleConnectionsAreClosedAfterTheTimeout() throws {
+        try Self.withServer(["--idle-timeout", "1"]) { port in
+            let silent = try RawConnection(port: port)
+            #expect(silent.closes(within: 10))
+            let answered = try RawConnection(port: port)
+            answered.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(answered.responses(1).map(\.status) == [200])
+            #expect(answered.closes(within: 10))
+            // Busy connections are not idle: requests a quarter of a second apart for two seconds.
+            let busy = try RawConnection(port: port)
+            for _ in 0..<8 {
+                busy.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                #expect(busy.responses(1).map(\.status) == [200])
+                usleep(250_000)
+            }
+        }
+        let refused = try lathe(["serve", "x.lathe", "--idle-timeout", "0"])
+        #expect(refused.status != 0 && refused.stderr.contains("--idle-timeout must be 1 to 86400 seconds"))
+    }
 }
