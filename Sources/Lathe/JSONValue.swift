@@ -93,7 +93,25 @@ public enum JSONValue: Sendable, Equatable, Codable {
 
     /// A number as `jsonText` writes it (`null` for NaN and infinities).
     static func writeNumber(_ d: Double, to out: inout [UInt8]) {
-        out.append(contentsOf: (d.isFinite ? "\(d)" : "null").utf8)
+        guard d.isFinite else {
+            out.append(contentsOf: "null".utf8)
+            return
+        }
+        // `Double.write(to:)` is `description`'s shortest round-trip digits, handed to the
+        // stream as ASCII bytes: no String is made for each number of a large answer.
+        var stream = ByteStream(bytes: out)
+        out = []
+        d.write(to: &stream)
+        out = stream.bytes
+    }
+
+    /// Text written straight into a byte array.
+    private struct ByteStream: TextOutputStream {
+        var bytes: [UInt8]
+
+        mutating func write(_ string: String) { bytes.append(contentsOf: string.utf8) }
+
+        mutating func _writeASCII(_ buffer: UnsafeBufferPointer<UInt8>) { bytes.append(contentsOf: buffer) }
     }
 
     /// A JSON string literal: runs of bytes that need no escape are copied whole.

@@ -175,6 +175,18 @@ import Testing
         #expect(throws: InputError.self) { try JSONValue.parse([0x22, 0xFF, 0x22]) }
     }
 
+    /// Numbers are written as Swift's `description` spells them (shortest round-trip digits,
+    /// the same as Python's `repr` but for the exponent's form), with no String made for each.
+    @Test func numbersAreWrittenAsTheirDescription() throws {
+        let numbers: [Double] = [0, -0.0, 0.1, 1.0 / 3, 0.9601789531331779, 1e-05, 123456789012345680, 1e16, 5e-324,
+                                 .greatestFiniteMagnitude, -2.5e-300, 4096]
+        for d in numbers {
+            #expect(String(decoding: JSONValue.number(d).jsonBytes, as: UTF8.self) == d.description)
+            #expect(try JSONValue.parse(JSONValue.number(d).jsonBytes) == .number(d))
+        }
+        #expect(JSONValue.array([.number(.infinity), .number(.nan)]).jsonBytes == Array("[null,null]".utf8))
+    }
+
     /// A batch writes each row as the row's `Prediction` JSON would be, byte for byte.
     @Test func predictionBatchesWriteTheirJSONDirectly() throws {
         let classes = ["spam", "b\"q", "ham", "é"]

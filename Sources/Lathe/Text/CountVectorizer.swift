@@ -248,11 +248,16 @@ func assembleRows(_ chunk: CountChunk, columnOfId: [Int32]?, binary: Bool) -> Ro
     block.values.reserveCapacity(chunk.ids.count)
     // (column << 32 | position) keys sort a row by column with a plain integer sort.
     var keys: [UInt64] = []
+    let mapping = columnOfId ?? []
     for r in 0..<(chunk.rowOffsets.count - 1) {
         keys.removeAll(keepingCapacity: true)
-        for p in chunk.rowOffsets[r]..<chunk.rowOffsets[r + 1] {
-            let c = columnOfId.map { $0[Int(chunk.ids[p])] } ?? chunk.ids[p]
-            if c >= 0 { keys.append(UInt64(UInt32(c)) << 32 | UInt64(p)) }
+        chunk.ids.withUnsafeBufferPointer { ids in
+            mapping.withUnsafeBufferPointer { columnOf in
+                for p in chunk.rowOffsets[r]..<chunk.rowOffsets[r + 1] {
+                    let c = columnOfId == nil ? ids[p] : columnOf[Int(ids[p])]
+                    if c >= 0 { keys.append(UInt64(UInt32(c)) << 32 | UInt64(p)) }
+                }
+            }
         }
         keys.sort()
         let rowStart = block.columns.count

@@ -9,15 +9,25 @@ struct TermTable: Sendable {
     /// `count + 1` offsets into `arena`: term i is `arena[offsets[i] ..< offsets[i + 1]]`.
     private(set) var offsets: [Int] = [0]
     private var hashes: [UInt64] = []
-    /// Open addressing, linear probing; -1 marks an empty slot.
-    private var slots: [Int32]
+    /// Open addressing, linear probing. A slot holds the upper 32 bits of its term's hash above
+    /// the term's id, so a probe that does not match is told apart without reading the term's
+    /// hash, offsets or bytes (a lookup per token, each array a cache line of its own); an id of
+    /// -1 marks an empty slot.
+    private var slots: [UInt64]
     private var mask: Int
 
     init(capacity: Int = 1 << 12) {
         var size = 16
         while size < capacity * 2 { size <<= 1 }
-        slots = [Int32](repeating: -1, count: size)
+        slots = [UInt64](repeating: Self.empty, count: size)
         mask = size - 1
+    }
+
+    private static let empty = UInt64(UInt32(bitPattern: -1))
+
+    @inline(__always)
+    private static func entry(_ id: Int32, hash: UInt64) -> UInt64 {
+        hash & 0xFFFF_FFFF_0000_0000 | UInt64(UInt32(bitPattern: id))
     }
 
     /// Number of distinct terms.
@@ -54,15 +64,17 @@ struct TermTable: Sendable {
     /// The id of `bytes`, or nil when absent.
     func find(_ bytes: UnsafeBufferPointer<UInt8>, hash: UInt64) -> Int32? {
         var slot = Int(truncatingIfNeeded: hash) & mask
+        let tag = hash & 0xFFFF_FFFF_0000_0000
         return slots.withUnsafeBufferPointer { s in
             arena.withUnsafeBufferPointer { a in
                 offsets.withUnsafeBufferPointer { o in
-                    hashes.withUnsafeBufferPointer { h in
-                        while true {
-                            let id = s[slot]
-                            if id < 0 { return nil }
+                    while true {
+                        let entry = s[slot]
+                        let id = Int32(truncatingIfNeeded: entry)
+                        if id < 0 { return nil }
+                        if entry & 0xFFFF_FFFF_0000_0000 == tag {
                             let i = Int(id)
-                            if h[i] == hash, o[i + 1] - o[i] == bytes.count {
+                            if o[i + 1] - o[i] == bytes.count {
                                 var equal = true
                                 var k = 0
                                 let start = o[i]
@@ -72,8 +84,8 @@ struct TermTable: Sendable {
                                 }
                                 if equal { return id }
                             }
-                            slot = (slot + 1) & mask
                         }
+                        slot = (slot + 1) & mask
                     }
                 }
             }
@@ -96,13 +108,13 @@ struct TermTable: Sendable {
     private mutating func place(_ id: Int32, hash: UInt64) {
         var slot = Int(truncatingIfNeeded: hash) & mask
         slots.withUnsafeMutableBufferPointer { s in
-            while s[slot] >= 0 { slot = (slot + 1) & mask }
-            s[slot] = id
+            while Int32(truncatingIfNeeded: s[slot]) >= 0 { slot = (slot + 1) & mask }
+            s[slot] = Self.entry(id, hash: hash)
         }
     }
 
     private mutating func grow() {
-        slots = [Int32](repeating: -1, count: slots.count * 2)
+        slots = [UInt64](repeating: Self.empty, count: slots.count * 2)
         mask = slots.count - 1
         for i in 0..<hashes.count { place(Int32(i), hash: hashes[i]) }
     }
