@@ -55,6 +55,30 @@ func expectMatrix(_ x: SparseMatrix, equals fixture: SafeTensors, tolerance: Dou
     }
 }
 
+@Suite struct AnalyzerPathTests {
+    /// ASCII documents are tokenized 64 bytes at a time from a bit mask; any other document byte
+    /// by byte. Both must find the same words, wherever a word starts or ends against the
+    /// 64-byte blocks. Appending " é" sends a document down the byte-by-byte path without
+    /// changing its words (a one-letter word is not a token).
+    @Test func asciiDocumentsTokenizeAsTheByteByBytePathDoes() {
+        var rng = SeededGenerator(seed: 11)
+        let alphabet = Array("aB_9 .,\n-x")
+        let analyzers = [TextAnalyzer(), TextAnalyzer(ngramRange: 1...2), TextAnalyzer(englishStopWords: true)]
+        for length in Array(0...140) + [191, 192, 193, 255, 256, 257, 1000] {
+            let document = String((0..<length).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] })
+            for analyzer in analyzers {
+                #expect(analyzer.terms(document) == analyzer.terms(document + " é"), "\(document.debugDescription)")
+            }
+        }
+        // Words that fill a whole block, and words across blocks.
+        for document in [String(repeating: "w", count: 64), String(repeating: "w", count: 65), String(repeating: "ab ", count: 43),
+                         String(repeating: " ", count: 63) + "xy", String(repeating: "z", count: 63) + " q"] {
+            #expect(TextAnalyzer().terms(document) == TextAnalyzer().terms(document + " é"))
+        }
+        #expect(TextAnalyzer().terms(String(repeating: "w", count: 65)) == [String(repeating: "w", count: 65)])
+    }
+}
+
 @Suite(.serialized) struct VectorizerParityTests {
     /// The bar: vocabulary term for term and index for index, TF-IDF within 1e-12.
     @Test(arguments: ["default", "bigrams"])

@@ -70,9 +70,9 @@ public struct TextAnalyzer: Sendable, Equatable {
     }
 
     func analyze<S: TermSink>(_ document: String, into sink: inout S, scratch: inout AnalyzerScratch) {
-        preprocess(document, into: &scratch.text)
+        let isASCII = preprocess(document, into: &scratch.text)
         switch kind {
-        case .word: wordNGrams(into: &sink, scratch: &scratch)
+        case .word: wordNGrams(into: &sink, scratch: &scratch, isASCII: isASCII)
         case .char: characterNGrams(into: &sink, scratch: &scratch)
         case .charWordBoundary: wordBoundaryNGrams(into: &sink, scratch: &scratch)
         }
@@ -80,7 +80,9 @@ public struct TextAnalyzer: Sendable, Equatable {
 
     /// Lower-cases and strips accents into `text` as UTF-8. ASCII documents (nearly all of them
     /// in practice) are lower-cased byte by byte; accents do not exist there.
-    private func preprocess(_ document: String, into text: inout [UInt8]) {
+    /// - Returns: true when the document is ASCII (so is `text`).
+    @discardableResult
+    private func preprocess(_ document: String, into text: inout [UInt8]) -> Bool {
         text.removeAll(keepingCapacity: true)
         let handled: Bool? = document.utf8.withContiguousStorageIfAvailable { bytes in
             for b in bytes where b >= 0x80 { return false }
@@ -94,7 +96,7 @@ public struct TextAnalyzer: Sendable, Equatable {
             }
             return true
         }
-        if handled == true { return }
+        if handled == true { return true }
         var s = lowercase ? pythonLowercased(document) : document
         if let mode = stripAccents {
             let decomposed = s.decomposedStringWithCompatibilityMapping.unicodeScalars
@@ -106,11 +108,16 @@ public struct TextAnalyzer: Sendable, Equatable {
             s = String(kept)
         }
         text.append(contentsOf: s.utf8)
+        return false
     }
 
-    private func wordNGrams<S: TermSink>(into sink: inout S, scratch: inout AnalyzerScratch) {
+    private func wordNGrams<S: TermSink>(into sink: inout S, scratch: inout AnalyzerScratch, isASCII: Bool) {
         scratch.tokens.removeAll(keepingCapacity: true)
         scratch.text.withUnsafeBufferPointer { t in
+            if isASCII {
+                asciiTokens(t, into: &scratch.tokens)
+                return
+            }
             var start = -1
             var length = 0
             var i = 0
@@ -149,6 +156,37 @@ public struct TextAnalyzer: Sendable, Equatable {
                 }
             }
         }
+    }
+
+    /// The word tokens of ASCII text, found 64 bytes at a time from a bit mask of its word bytes:
+    /// the loop branches once per word boundary instead of once per byte, and word boundaries
+    /// come every few bytes, each a mispredicted branch in the byte-by-byte loop.
+    private func asciiTokens(_ t: UnsafeBufferPointer<UInt8>, into tokens: inout [Int]) {
+        var inWord = false
+        var start = 0
+        var base = 0
+        asciiWordBits.withUnsafeBufferPointer { isWord in
+            while base < t.count {
+                let count = min(64, t.count - base)
+                var mask: UInt64 = 0
+                for k in 0..<count { mask |= UInt64(isWord[Int(t[base + k])]) << UInt64(k) }
+                // Bits where a byte's kind differs from the byte before it (bits past the text
+                // are non-word, so a word running to the end of the text ends at its end).
+                var changes = mask ^ (mask << 1 | (inWord ? 1 : 0))
+                while changes != 0 {
+                    let at = base + changes.trailingZeroBitCount
+                    changes &= changes &- 1
+                    if inWord {
+                        if at - start >= 2 { keepToken(t, start, at, into: &tokens) }
+                    } else {
+                        start = at
+                    }
+                    inWord.toggle()
+                }
+                base += count
+            }
+        }
+        if inWord, t.count - start >= 2 { keepToken(t, start, t.count, into: &tokens) }
     }
 
     @inline(__always)
@@ -298,6 +336,9 @@ func decodeScalar(_ t: UnsafeBufferPointer<UInt8>, at i: Int) -> (scalar: UInt32
     if b0 < 0xF0 { return ((b0 & 0x0F) << 12 | UInt32(t[i + 1] & 0x3F) << 6 | UInt32(t[i + 2] & 0x3F), 3) }
     return ((b0 & 0x07) << 18 | UInt32(t[i + 1] & 0x3F) << 12 | UInt32(t[i + 2] & 0x3F) << 6 | UInt32(t[i + 3] & 0x3F), 4)
 }
+
+/// 1 for the ASCII bytes `isWordCharacter` accepts, else 0.
+private let asciiWordBits: [UInt8] = (0..<128).map { isWordCharacter(UInt32($0)) ? 1 : 0 }
 
 /// Python's `\w` for `str` patterns: letters, numbers and the underscore.
 @inline(__always)
