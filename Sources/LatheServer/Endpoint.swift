@@ -20,27 +20,27 @@ enum Endpoint: Equatable {
         guard path.utf8.first == UInt8(ascii: "/"), let first = segments.next() else { return nil }
         let second = segments.next(), third = segments.next(), fourth = segments.next()
         guard segments.next() == nil else { return nil }
-        func `is`(_ segment: Substring?, _ literal: StaticString) -> Bool {
+        func matches(_ segment: Substring?, _ literal: StaticString) -> Bool {
             guard let segment else { return false }
             return segment.utf8.elementsEqual(UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
         }
         switch (second, third, fourth) {
-        case (nil, nil, nil) where `is`(first, "healthz"): self = .healthz
-        case (nil, nil, nil) where `is`(first, "readyz"): self = .readyz
-        case (nil, nil, nil) where `is`(first, "metrics"): self = .metrics
-        case (nil, nil, nil) where `is`(first, "v2"): self = .serverMetadata
-        case (_, nil, nil) where `is`(first, "v1") && `is`(second, "models"): self = .listModels
-        case let (_, segment?, nil) where `is`(first, "v1") && `is`(second, "models"):
+        case (nil, nil, nil) where matches(first, "healthz"): self = .healthz
+        case (nil, nil, nil) where matches(first, "readyz"): self = .readyz
+        case (nil, nil, nil) where matches(first, "metrics"): self = .metrics
+        case (nil, nil, nil) where matches(first, "v2"): self = .serverMetadata
+        case (_, nil, nil) where matches(first, "v1") && matches(second, "models"): self = .listModels
+        case let (_, segment?, nil) where matches(first, "v1") && matches(second, "models"):
             if segment.utf8.suffix(8).elementsEqual(":predict".utf8) {
                 self = .predict(String(segment.dropLast(":predict".count)))
             } else {
                 self = .modelDetails(String(segment))
             }
-        case (_, _, nil) where `is`(first, "v2") && `is`(second, "health") && `is`(third, "live"): self = .live
-        case (_, _, nil) where `is`(first, "v2") && `is`(second, "health") && `is`(third, "ready"): self = .ready
-        case let (_, name?, nil) where `is`(first, "v2") && `is`(second, "models"): self = .inferenceMetadata(String(name))
-        case let (_, name?, _) where `is`(first, "v2") && `is`(second, "models") && `is`(fourth, "ready"): self = .modelReady(String(name))
-        case let (_, name?, _) where `is`(first, "v2") && `is`(second, "models") && `is`(fourth, "infer"): self = .infer(String(name))
+        case (_, _, nil) where matches(first, "v2") && matches(second, "health") && matches(third, "live"): self = .live
+        case (_, _, nil) where matches(first, "v2") && matches(second, "health") && matches(third, "ready"): self = .ready
+        case let (_, name?, nil) where matches(first, "v2") && matches(second, "models"): self = .inferenceMetadata(String(name))
+        case let (_, name?, _) where matches(first, "v2") && matches(second, "models") && matches(fourth, "ready"): self = .modelReady(String(name))
+        case let (_, name?, _) where matches(first, "v2") && matches(second, "models") && matches(fourth, "infer"): self = .infer(String(name))
         default: return nil
         }
         if let name = modelName, name.isEmpty { return nil }

@@ -81,7 +81,6 @@ public struct TextAnalyzer: Sendable, Equatable {
     /// Lower-cases and strips accents into `text` as UTF-8. ASCII documents (nearly all of them
     /// in practice) are lower-cased byte by byte; accents do not exist there.
     /// - Returns: true when the document is ASCII (so is `text`).
-    @discardableResult
     private func preprocess(_ document: String, into text: inout [UInt8]) -> Bool {
         text.removeAll(keepingCapacity: true)
         let handled: Bool? = document.utf8.withContiguousStorageIfAvailable { bytes in
