@@ -79,6 +79,39 @@ func expectMatrix(_ x: SparseMatrix, equals fixture: SafeTensors, tolerance: Dou
     }
 }
 
+@Suite struct TermTableTests {
+    /// Terms of up to 8 bytes are matched from their slot alone (first bytes, length, hash
+    /// bits), longer ones against the arena; near misses on either side of that line — a shared
+    /// 8-byte prefix, a trailing NUL, one byte off at the end — must stay distinct, through
+    /// several regrowths of the table. With one hash for every term, no term is told apart by
+    /// its hash bits, so every comparison after them is exercised.
+    @Test(arguments: [false, true])
+    func everyTermGetsItsOwnIdAndNearMissesAreAbsent(sameHashForAll: Bool) {
+        var rng = SeededGenerator(seed: 5)
+        var terms: [[UInt8]] = [[], [0], [0, 0], Array("abcdefgh".utf8), Array("abcdefghi".utf8), Array("abcdefgh\0".utf8),
+                                Array("abcdefgi".utf8), Array(repeating: 0x61, count: 300), Array(repeating: 0x61, count: 301),
+                                Array(repeating: 0x61, count: 299) + [0x62]]
+        var seen = Set(terms)
+        while terms.count < (sameHashForAll ? 600 : 5000) {
+            let term = (0..<Int(rng.next() % 20)).map { _ in UInt8(rng.next() % 4) + 0x61 }
+            if seen.insert(term).inserted { terms.append(term) }
+        }
+        func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 { sameHashForAll ? 0x1234_5678_9ABC_DEF0 : TermTable.hash(bytes) }
+        var table = TermTable(capacity: 1)
+        for (i, term) in terms.enumerated() {
+            #expect(term.withUnsafeBufferPointer { table.insert($0, hash: hash($0)) } == Int32(i))
+        }
+        #expect(table.count == terms.count)
+        for (i, term) in terms.enumerated() {
+            #expect(term.withUnsafeBufferPointer { table.find($0, hash: hash($0)) } == Int32(i))
+            #expect(Array(table.term(i)) == term)
+            for variant in [term + [0], term + [0x61], term.isEmpty ? [0x7A] : Array(term.dropLast()) + [0x7A]] where !seen.contains(variant) {
+                #expect(variant.withUnsafeBufferPointer { table.find($0, hash: hash($0)) } == nil, "\(variant)")
+            }
+        }
+    }
+}
+
 @Suite(.serialized) struct VectorizerParityTests {
     /// The bar: vocabulary term for term and index for index, TF-IDF within 1e-12.
     @Test(arguments: ["default", "bigrams"])

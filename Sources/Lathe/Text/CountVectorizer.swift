@@ -51,7 +51,7 @@ public struct CountVectorizer: Sendable, Equatable {
         guard !documents.isEmpty else { throw FitError.tooFewSamples(needed: 1, got: 0) }
         let analyzer = self.analyzer
         let chunks = try await mapChunks(count: documents.count, minimumChunk: 256) { range in
-            var sink = CountingSink(table: TermTable(capacity: 1 << 14), lookupOnly: false, termCount: 0)
+            var sink = CountingSink(table: TermTable(capacity: 1 << 14))
             var scratch = AnalyzerScratch()
             var rowOffsets = [0]
             rowOffsets.reserveCapacity(range.count + 1)
@@ -145,7 +145,7 @@ public struct FittedCountVectorizer: Sendable, Equatable {
     }
 
     private func rows(of documents: [String], in range: Range<Int>) -> RowBlock {
-        var sink = CountingSink(table: vocabulary.table, lookupOnly: true, termCount: vocabulary.count)
+        var sink = VocabularySink(table: vocabulary.table)
         var scratch = AnalyzerScratch()
         var rowOffsets = [0]
         for d in range {
@@ -206,30 +206,32 @@ struct RowAccumulator {
     }
 }
 
-/// Counts term occurrences per document, adding new terms to its table or (with
-/// `lookupOnly`, for a fitted vocabulary) skipping unknown ones.
+/// Counts term occurrences per document, adding new terms to its table.
 struct CountingSink: TermSink {
     var table: TermTable
-    let lookupOnly: Bool
-    var row: RowAccumulator
+    var row = RowAccumulator(columnCount: 0)
 
-    init(table: TermTable, lookupOnly: Bool, termCount: Int) {
-        self.table = table
-        self.lookupOnly = lookupOnly
-        row = RowAccumulator(columnCount: termCount)
-    }
+    init(table: TermTable) { self.table = table }
 
     @inline(__always)
     mutating func consume(_ term: UnsafeBufferPointer<UInt8>) {
-        let id: Int
-        if lookupOnly {
-            guard let found = table.find(term) else { return }
-            id = Int(found)
-        } else {
-            id = Int(table.insert(term))
-            if id == row.lastPosition.count { row.addColumn() }
-        }
+        let id = Int(table.insert(term))
+        if id == row.lastPosition.count { row.addColumn() }
         row.add(1, at: id)
+    }
+}
+
+/// Records each occurrence of a fitted vocabulary's terms, skipping unknown ones; repeats are
+/// summed when the row is assembled. Unlike `CountingSink` it keeps no per-term state, so a
+/// small batch does not pay for clearing an array the size of the vocabulary, nor a cache miss
+/// into it per token.
+struct VocabularySink: TermSink {
+    let table: TermTable
+    var row = RowAccumulator.Appending()
+
+    @inline(__always)
+    mutating func consume(_ term: UnsafeBufferPointer<UInt8>) {
+        if let id = table.find(term) { row.append(1, at: Int(id)) }
     }
 }
 
