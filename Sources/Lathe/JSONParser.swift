@@ -114,11 +114,7 @@ struct JSONParser {
         while true {
             // Copy a run of plain bytes at once; most strings are one run and need no buffer.
             let runStart = position
-            while position < bytes.count {
-                let b = bytes[position]
-                if b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { break }
-                position += 1
-            }
+            position = Self.endOfPlainRun(bytes, from: position)
             guard position < bytes.count else { throw Failure() }
             let b = bytes[position]
             if b == UInt8(ascii: "\""), out.isEmpty {
@@ -158,6 +154,38 @@ struct JSONParser {
             default:  // a control character
                 throw Failure()
             }
+        }
+    }
+
+    /// The index of the first byte at or after `start` that ends a run of plain string bytes
+    /// (a quote, a backslash or a control character), or the end. Eight bytes at a time: a
+    /// text instance is one long run, and this is most of parsing a batch of them.
+    private static func endOfPlainRun(_ bytes: [UInt8], from start: Int) -> Int {
+        bytes.withUnsafeBufferPointer { b in
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            let highs: UInt64 = 0x8080_8080_8080_8080
+            var p = start
+            if let base = b.baseAddress {
+                let raw = UnsafeRawPointer(base)
+                while p + 8 <= b.count {
+                    let w = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: p, as: UInt64.self))
+                    // A high bit per byte below 0x20, equal to a quote or equal to a backslash
+                    // (the classic "has a zero byte" test on w, w ^ quotes and w ^ backslashes).
+                    let quotes = w ^ (0x22 &* ones)
+                    let backslashes = w ^ (0x5C &* ones)
+                    let control = (w &- (0x20 &* ones)) & ~w
+                    let quote = (quotes &- ones) & ~quotes
+                    let backslash = (backslashes &- ones) & ~backslashes
+                    if (control | quote | backslash) & highs != 0 { break }
+                    p += 8
+                }
+            }
+            while p < b.count {
+                let c = b[p]
+                if c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") { break }
+                p += 1
+            }
+            return p
         }
     }
 

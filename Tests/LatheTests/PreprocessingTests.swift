@@ -175,6 +175,23 @@ import Testing
         #expect(throws: InputError.self) { try JSONValue.parse([0x22, 0xFF, 0x22]) }
     }
 
+    /// Plain runs are scanned eight bytes at a time: a quote, an escape or a control character
+    /// must be found at every position within and across the words, next to bytes that differ
+    /// from them by one or only in the high bit (¢ is C2 A2, Ü is C3 9C, 0xA2 and 0x9C being a
+    /// quote and a backslash with the high bit set).
+    @Test func plainRunsEndAtTheirFirstSpecialByteWherever() throws {
+        let filler = Array(" !#[]~\u{7F}a¢Ü")
+        for length in 0..<26 {
+            let text = String((0..<length).map { filler[$0 % filler.count] })
+            let plain = Array(text.utf8)
+            #expect(try JSONValue.parse([0x22] + plain + [0x22]) == .string(text))
+            #expect(try JSONValue.parse([0x22] + plain + Array(#"\n"#.utf8) + plain + [0x22]) == .string(text + "\n" + text))
+            #expect(try JSONValue.parse([0x22] + plain + [0x22] + Array(" ".utf8)) == .string(text))
+            #expect(throws: InputError.self) { try JSONValue.parse([0x22] + plain + [0x1F] + plain + [0x22]) }
+            #expect(throws: InputError.self) { try JSONValue.parse([0x22] + plain + [0x22, 0x22]) }
+        }
+    }
+
     /// Numbers are written as Swift's `description` spells them (shortest round-trip digits,
     /// the same as Python's `repr` but for the exponent's form), with no String made for each.
     @Test func numbersAreWrittenAsTheirDescription() throws {

@@ -244,45 +244,78 @@ struct RowBlock: Sendable {
 
 /// - Parameter columnOfId: output column of each id, -1 to drop it; nil when ids are columns.
 func assembleRows(_ chunk: CountChunk, columnOfId: [Int32]?, binary: Bool) -> RowBlock {
-    var block = RowBlock(rowOffsets: [0], columns: [], values: [])
-    block.rowOffsets.reserveCapacity(chunk.rowOffsets.count)
-    block.columns.reserveCapacity(chunk.ids.count)
-    block.values.reserveCapacity(chunk.ids.count)
+    let rowCount = chunk.rowOffsets.count - 1
+    // At most one entry per recorded occurrence; trimmed to what the rows hold at the end.
+    var columns = [Int32](repeating: 0, count: chunk.ids.count)
+    var values = [Double](repeating: 0, count: chunk.ids.count)
+    var rowOffsets = [Int](repeating: 0, count: rowCount + 1)
+    var written = 0
     // (column << 32 | position) keys sort a row by column with a plain integer sort.
     var keys: [UInt64] = []
     let mapping = columnOfId ?? []
-    for r in 0..<(chunk.rowOffsets.count - 1) {
-        keys.removeAll(keepingCapacity: true)
-        chunk.ids.withUnsafeBufferPointer { ids in
+    chunk.ids.withUnsafeBufferPointer { ids in
+        chunk.counts.withUnsafeBufferPointer { counts in
             mapping.withUnsafeBufferPointer { columnOf in
-                for p in chunk.rowOffsets[r]..<chunk.rowOffsets[r + 1] {
-                    let c = columnOfId == nil ? ids[p] : columnOf[Int(ids[p])]
-                    if c >= 0 { keys.append(UInt64(UInt32(c)) << 32 | UInt64(p)) }
+                columns.withUnsafeMutableBufferPointer { out in
+                    values.withUnsafeMutableBufferPointer { outValues in
+                        for r in 0..<rowCount {
+                            keys.removeAll(keepingCapacity: true)
+                            for p in chunk.rowOffsets[r]..<chunk.rowOffsets[r + 1] {
+                                let c = columnOfId == nil ? ids[p] : columnOf[Int(ids[p])]
+                                if c >= 0 { keys.append(UInt64(UInt32(c)) << 32 | UInt64(p)) }
+                            }
+                            sortRowKeys(&keys)
+                            let rowStart = written
+                            for key in keys {
+                                let column = Int32(truncatingIfNeeded: key >> 32)
+                                let value = counts[Int(key & 0xFFFF_FFFF)]
+                                // Repeated columns (each occurrence recorded on its own) are summed.
+                                if written > rowStart, out[written - 1] == column {
+                                    outValues[written - 1] += value
+                                } else {
+                                    out[written] = column
+                                    outValues[written] = value
+                                    written += 1
+                                }
+                            }
+                            if binary {
+                                for p in rowStart..<written { outValues[p] = 1 }
+                            }
+                            rowOffsets[r + 1] = written
+                        }
+                    }
                 }
             }
         }
-        keys.sort()
-        let rowStart = block.columns.count
-        for key in keys {
-            let column = Int32(truncatingIfNeeded: key >> 32)
-            let value = chunk.counts[Int(key & 0xFFFF_FFFF)]
-            // Repeated columns (hashing appends one entry per occurrence) are summed.
-            if block.columns.count > rowStart, block.columns[block.columns.count - 1] == column {
-                block.values[block.values.count - 1] += value
-            } else {
-                block.columns.append(column)
-                block.values.append(value)
-            }
-        }
-        if binary {
-            for p in rowStart..<block.values.count { block.values[p] = 1 }
-        }
-        block.rowOffsets.append(block.columns.count)
     }
-    return block
+    columns.removeLast(columns.count - written)
+    values.removeLast(values.count - written)
+    return RowBlock(rowOffsets: rowOffsets, columns: columns, values: values)
+}
+
+/// Sorts one row's keys: insertion sort for the few dozen entries of a typical document, where
+/// the general sort's setup costs more than the sorting.
+@inline(__always)
+private func sortRowKeys(_ keys: inout [UInt64]) {
+    guard keys.count <= 32 else { keys.sort(); return }
+    keys.withUnsafeMutableBufferPointer { k in
+        for i in k.indices.dropFirst() {
+            let key = k[i]
+            var j = i
+            while j > 0, k[j - 1] > key {
+                k[j] = k[j - 1]
+                j -= 1
+            }
+            k[j] = key
+        }
+    }
 }
 
 func concatenateRows(_ blocks: [RowBlock], columnCount: Int) throws -> SparseMatrix {
+    if blocks.count == 1 {
+        return try SparseMatrix(rowCount: blocks[0].rowOffsets.count - 1, columnCount: columnCount,
+                                rowOffsets: blocks[0].rowOffsets, columnIndices: blocks[0].columns, values: blocks[0].values)
+    }
     var rowOffsets = [0]
     var columns: [Int32] = []
     var values: [Double] = []

@@ -52,12 +52,19 @@ public struct PredictionBatch: Sendable {
     /// The score columns' indices in the order of their labels as JSON keys (sorted), so each
     /// row is written without sorting.
     private let keyOrder: [Int]
+    /// Each class as a JSON string (quoted, escaped), written once per batch rather than per row.
+    private let quotedClasses: [[UInt8]]
 
     init(classes: [String], predicted: [Int], scores: Scores) {
         self.classes = classes
         self.predicted = predicted
         self.scores = scores
         keyOrder = classes.indices.sorted { classes[$0] < classes[$1] }
+        quotedClasses = classes.map { label in
+            var bytes: [UInt8] = []
+            JSONValue.writeString(label, to: &bytes)
+            return bytes
+        }
     }
 
     public var count: Int {
@@ -93,13 +100,13 @@ public struct PredictionBatch: Sendable {
             out.append(contentsOf: name.utf8)
             out.append(contentsOf: "\":{".utf8)
             if m.columnCount == 1 {
-                JSONValue.writeString(classes[1], to: &out)
+                out.append(contentsOf: quotedClasses[1])
                 out.append(UInt8(ascii: ":"))
                 JSONValue.writeNumber(m[i, 0], to: &out)
             } else {
                 for (k, c) in keyOrder.enumerated() {
                     if k > 0 { out.append(UInt8(ascii: ",")) }
-                    JSONValue.writeString(classes[c], to: &out)
+                    out.append(contentsOf: quotedClasses[c])
                     out.append(UInt8(ascii: ":"))
                     JSONValue.writeNumber(m[i, c], to: &out)
                 }
@@ -113,14 +120,14 @@ public struct PredictionBatch: Sendable {
             JSONValue.writeNumber(v[i], to: &out)
         case let .probabilities(p):
             out.append(contentsOf: "{\"label\":".utf8)
-            JSONValue.writeString(classes[predicted[i]], to: &out)
+            out.append(contentsOf: quotedClasses[predicted[i]])
             out.append(UInt8(ascii: ","))
             scores("probabilities", p)
         case let .decision(d):
             out.append(UInt8(ascii: "{"))
             scores("decision", d)
             out.append(contentsOf: ",\"label\":".utf8)
-            JSONValue.writeString(classes[predicted[i]], to: &out)
+            out.append(contentsOf: quotedClasses[predicted[i]])
         }
         out.append(UInt8(ascii: "}"))
     }
