@@ -77,6 +77,25 @@ func expectMatrix(_ x: SparseMatrix, equals fixture: SafeTensors, tolerance: Dou
         }
         #expect(TextAnalyzer().terms(String(repeating: "w", count: 65)) == [String(repeating: "w", count: 65)])
     }
+
+    /// Eight bytes are classified at once; every ASCII byte, in every position and beside every
+    /// other, must be classified as `isWordCharacter` says.
+    @Test func eightBytesAtOnceAreClassifiedAsEachByteIs() {
+        for v in 0..<128 {
+            for neighbour in 0..<128 {
+                for k in 0..<8 {
+                    var bytes = [UInt8](repeating: UInt8(neighbour), count: 8)
+                    bytes[k] = UInt8(v)
+                    let word = bytes.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << UInt64(8 * $1.offset) }
+                    let expected = bytes.enumerated().reduce(UInt64(0)) { $0 | (isWordCharacter(UInt32($1.element)) ? 1 << UInt64($1.offset) : 0) }
+                    if asciiWordByteBits(word) != expected {
+                        Issue.record("byte \(v) at \(k) among \(neighbour): \(asciiWordByteBits(word)) != \(expected)")
+                        return
+                    }
+                }
+            }
+        }
+    }
 }
 
 @Suite struct TermTableTests {

@@ -168,7 +168,18 @@ public struct TextAnalyzer: Sendable, Equatable {
             while base < t.count {
                 let count = min(64, t.count - base)
                 var mask: UInt64 = 0
-                for k in 0..<count { mask |= UInt64(isWord[Int(t[base + k])]) << UInt64(k) }
+                var k = 0
+                if let start = t.baseAddress {
+                    let raw = UnsafeRawPointer(start + base)
+                    while k + 8 <= count {
+                        mask |= asciiWordByteBits(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: k, as: UInt64.self))) << UInt64(k)
+                        k += 8
+                    }
+                }
+                while k < count {
+                    mask |= UInt64(isWord[Int(t[base + k])]) << UInt64(k)
+                    k += 1
+                }
                 // Bits where a byte's kind differs from the byte before it (bits past the text
                 // are non-word, so a word running to the end of the text ends at its end).
                 var changes = mask ^ (mask << 1 | (inWord ? 1 : 0))
@@ -338,6 +349,24 @@ func decodeScalar(_ t: UnsafeBufferPointer<UInt8>, at i: Int) -> (scalar: UInt32
 
 /// 1 for the ASCII bytes `isWordCharacter` accepts, else 0.
 private let asciiWordBits: [UInt8] = (0..<128).map { isWordCharacter(UInt32($0)) ? 1 : 0 }
+
+/// Bit k set when byte k of `w` (eight ASCII bytes, little-endian) is a word character
+/// (`[0-9A-Za-z_]`), as `asciiWordBits` says for each byte. Each test leaves a byte's high
+/// bit set exactly where it holds: with bytes below 0x80, `x + (0x80 - lo)` reaches 0x80 iff
+/// `x >= lo` and never carries into the next byte.
+@inline(__always)
+func asciiWordByteBits(_ w: UInt64) -> UInt64 {
+    let ones: UInt64 = 0x0101_0101_0101_0101
+    let highs: UInt64 = 0x8080_8080_8080_8080
+    @inline(__always) func atLeast(_ lo: UInt64) -> UInt64 { w &+ (0x80 - lo) &* ones }
+    let digit = atLeast(0x30) & ~atLeast(0x3A)
+    let upper = atLeast(0x41) & ~atLeast(0x5B)
+    let lower = atLeast(0x61) & ~atLeast(0x7B)
+    let notUnderscore = (w ^ 0x5F &* ones) &+ 0x7F &* ones  // high bit clear only for 0x5F
+    let word = (digit | upper | lower | ~notUnderscore) & highs
+    // The eight high bits gathered into the low byte.
+    return ((word >> 7) &* 0x0102_0408_1020_4080) >> 56
+}
 
 /// Python's `\w` for `str` patterns: letters, numbers and the underscore.
 @inline(__always)
