@@ -57,3 +57,45 @@ public enum FitError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 }
+
+/// `text` in double quotes, fit to echo in a one-line error message: quotes and backslashes
+/// escaped, as `singleLine` does the rest.
+/// - Parameters:
+///   - text: what the user's file, request or command line held.
+///   - limit: the most Unicode scalars of `text` to show.
+public func quoted(_ text: some StringProtocol, limit: Int = 64) -> String {
+    "\"" + escaped(text, limit: limit, quotes: true) + "\""
+}
+
+/// `text` made safe to print on one line: control and formatting characters escaped (a newline
+/// in a hostile file cannot forge a second line of output), and cut after `limit` Unicode
+/// scalars, marked `…` (a 10 MB name does not become a 10 MB line).
+/// - Parameters:
+///   - text: what the user's file, request or command line held.
+///   - limit: the most Unicode scalars of `text` to show.
+public func singleLine(_ text: some StringProtocol, limit: Int) -> String {
+    escaped(text, limit: limit, quotes: false)
+}
+
+private func escaped(_ text: some StringProtocol, limit: Int, quotes: Bool) -> String {
+    var out = ""
+    // Counted in scalars, not characters: one "character" can carry a million combining marks.
+    for (shown, scalar) in text.unicodeScalars.enumerated() {
+        guard shown < limit else { out += "…"; break }
+        switch scalar {
+        case "\"" where quotes: out += "\\\""
+        case "\\" where quotes: out += "\\\\"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        default:
+            switch scalar.properties.generalCategory {
+            case .control, .format, .lineSeparator, .paragraphSeparator, .surrogate, .unassigned, .privateUse:
+                out += "\\u{" + String(scalar.value, radix: 16) + "}"
+            default:
+                out.unicodeScalars.append(scalar)
+            }
+        }
+    }
+    return out
+}

@@ -2,7 +2,9 @@ import Foundation
 
 /// A strict JSON parser (RFC 8259) over UTF-8 bytes. Unlike `JSONDecoder`, it keeps the form of
 /// a number: `1` is an integer and `1.0` is a double, which settings such as `max_df` (a count
-/// or a fraction) depend on. Nesting is capped, so hostile input cannot exhaust the stack.
+/// or a fraction) depend on. Nesting is capped, so hostile input cannot exhaust the stack, and a
+/// key repeated within one object is rejected: RFC 8259 leaves its meaning open, and parsers
+/// that disagree on which copy wins would read one file as two different models.
 struct JSONParser {
     static let maximumDepth = 64
 
@@ -66,7 +68,7 @@ struct JSONParser {
                 let key = try string()
                 skipWhitespace()
                 try expect(":")
-                members[key] = try value(depth: depth + 1)
+                guard members.updateValue(try value(depth: depth + 1), forKey: key) == nil else { throw Failure() }
                 skipWhitespace()
                 guard position < bytes.count else { throw Failure() }
                 let b = bytes[position]

@@ -71,44 +71,46 @@ enum RequestDecoder {
         guard case let .object(members) = body else { throw .badRequest("the body must be a JSON object with \"inputs\"") }
         let expectedName = model.takesText ? "text" : "features"
         guard case let .array(inputs)? = members["inputs"], inputs.count == 1, case let .object(tensor) = inputs[0] else {
-            throw .badRequest("\"inputs\" must hold exactly one tensor, named \"\(expectedName)\"")
+            throw .badRequest("\"inputs\" must hold exactly one tensor, named \(quoted(expectedName))")
         }
         guard case let .string(name)? = tensor["name"], name == expectedName else {
-            throw .badRequest("model \(model.name) takes one input tensor named \"\(expectedName)\"")
+            throw .badRequest("model \(model.name) takes one input tensor named \(quoted(expectedName))")
         }
-        guard case let .string(datatype)? = tensor["datatype"] else { throw .badRequest("input \"\(name)\" has no \"datatype\"") }
-        guard case let .array(shapeValues)? = tensor["shape"] else { throw .badRequest("input \"\(name)\" has no \"shape\"") }
+        guard case let .string(datatype)? = tensor["datatype"] else { throw .badRequest("input \(quoted(name)) has no \"datatype\"") }
+        guard case let .array(shapeValues)? = tensor["shape"] else { throw .badRequest("input \(quoted(name)) has no \"shape\"") }
         var shape: [Int] = []
         for value in shapeValues {
             guard case let .integer(n) = value, n >= 0, n <= Int64(Int32.max) else {
-                throw .badRequest("input \"\(name)\": \"shape\" must be a list of non-negative integers")
+                throw .badRequest("input \(quoted(name)): \"shape\" must be a list of non-negative integers")
             }
             shape.append(Int(n))
         }
+        // Errors echo the shape asked for, cut short if a hostile body made it long.
+        let shownShape = shape.count <= 4 ? "\(shape)" : "[\(shape[0]), \(shape[1]), … (\(shape.count) dimensions)]"
         if case let .object(parameters)? = tensor["parameters"], parameters["binary_data_size"] != nil {
             throw .badRequest("binary tensor data is not supported: send JSON data (binary_data=False)")
         }
-        guard case let .array(nested)? = tensor["data"] else { throw .badRequest("input \"\(name)\" has no \"data\" list") }
+        guard case let .array(nested)? = tensor["data"] else { throw .badRequest("input \(quoted(name)) has no \"data\" list") }
         let rows = shape.first ?? 0
         try checkCount(rows, maxInstances: maxInstances, what: "rows")
         let data = try flattened(nested, limit: model.takesText ? rows : rows * max(1, model.inputWidth))
         let input: PredictionInput
         if model.takesText {
-            guard datatype == "BYTES" else { throw .badRequest("input \"text\" must have datatype BYTES, got \(datatype.prefix(16))") }
+            guard datatype == "BYTES" else { throw .badRequest("input \"text\" must have datatype BYTES, got \(quoted(datatype, limit: 16))") }
             guard shape.count == 1 || (shape.count == 2 && shape[1] == 1) else {
-                throw .badRequest("input \"text\" must have shape [n] or [n, 1], got \(shape)")
+                throw .badRequest("input \"text\" must have shape [n] or [n, 1], got \(shownShape)")
             }
-            guard data.count == rows else { throw .badRequest("input \"text\" has shape \(shape) but \(data.count) values") }
+            guard data.count == rows else { throw .badRequest("input \"text\" has shape \(shownShape) but \(data.count) values") }
             input = PredictionInput(features: .text(try texts(data, what: "text")), count: rows)
         } else {
             guard ["FP64", "FP32", "INT64", "INT32"].contains(datatype) else {
-                throw .badRequest("input \"features\" must have datatype FP64 (or FP32, INT64, INT32), got \(datatype.prefix(16))")
+                throw .badRequest("input \"features\" must have datatype FP64 (or FP32, INT64, INT32), got \(quoted(datatype, limit: 16))")
             }
             guard shape.count == 2, shape[1] == model.inputWidth else {
-                throw .badRequest("input \"features\" must have shape [n, \(model.inputWidth)], got \(shape)")
+                throw .badRequest("input \"features\" must have shape [n, \(model.inputWidth)], got \(shownShape)")
             }
             guard data.count == rows * model.inputWidth else {
-                throw .badRequest("input \"features\" has shape \(shape) but \(data.count) values")
+                throw .badRequest("input \"features\" has shape \(shownShape) but \(data.count) values")
             }
             var elements: [Double] = []
             elements.reserveCapacity(data.count)
@@ -127,7 +129,7 @@ enum RequestDecoder {
                     throw .badRequest("each requested output must be an object with a \"name\"")
                 }
                 guard offered.contains(outputName) else {
-                    throw .badRequest("model \(model.name) has no output \"\(outputName.prefix(64))\" (it has \(offered.joined(separator: ", ")))")
+                    throw .badRequest("model \(model.name) has no output \(quoted(outputName)) (it has \(offered.joined(separator: ", ")))")
                 }
                 names.append(outputName)
             }

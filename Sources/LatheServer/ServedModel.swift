@@ -46,7 +46,7 @@ public final class ServedModel: Sendable {
     public static func load(path: String) async throws -> ServedModel {
         let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         guard Self.isValidName(name) else {
-            throw InputError("a served model's file name (without extension) must be 1 to 64 letters, digits, '.', '_' or '-', got \"\(name.prefix(80))\"", at: path)
+            throw InputError("a served model's file name (without extension) must be 1 to 64 letters, digits, '.', '_' or '-', got \(quoted(name, limit: 80))", at: path)
         }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw InputError("no such file or not readable", at: path)

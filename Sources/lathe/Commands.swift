@@ -349,11 +349,14 @@ struct InspectCommand: ParsableCommand {
             return
         }
         var lines = ["\(model)"]
-        lines += table(container.metadata.keys.sorted().map { [$0, container.metadata[$0]!] }).split(separator: "\n").map { "  " + $0 }
+        // Long values (a vocabulary's settings, many feature names) are cut here; --json has them whole.
+        lines += table(container.metadata.keys.sorted().map { key in
+            [singleLine(key, limit: 64), singleLine(container.metadata[key]!, limit: 1_000)]
+        }).split(separator: "\n").map { "  " + $0 }
         lines.append("tensors")
         lines += table(names.map { name in
             let t = container.tensors[name]!
-            return [name, t.dtype.rawValue, "[" + t.shape.map(String.init).joined(separator: ", ") + "]"]
+            return [singleLine(name, limit: 64), t.dtype.rawValue, "[" + t.shape.map(String.init).joined(separator: ", ") + "]"]
         }).split(separator: "\n").map { "  " + $0 }
         emit(lines.joined(separator: "\n"))
     }

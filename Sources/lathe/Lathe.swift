@@ -46,7 +46,9 @@ struct LatheCommand: AsyncParsableCommand {
             let text = Self.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
             (message, status) = (text.replacingOccurrences(of: "Error: ", with: ""), 2)
         }
-        FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+        // Messages quote what they echo; this keeps the promise of one line for any that slips by.
+        let line = message.split(whereSeparator: \.isNewline).joined(separator: " ")
+        FileHandle.standardError.write(Data("error: \(line)\n".utf8))
         Foundation.exit(status)
     }
 }

@@ -23,7 +23,7 @@ struct DataOptions: ParsableArguments {
         let dataset = try Dataset.load(data, columns: ColumnOptions(target: target, label: label, text: text))
         guard let task else { return (dataset, dataset.inferredTask) }
         guard let chosen = Task(rawValue: task) else {
-            throw UsageError("--task must be classification or regression, got \"\(task)\"")
+            throw UsageError("--task must be classification or regression, got \(quoted(task))")
         }
         return (dataset, chosen)
     }
@@ -48,7 +48,7 @@ func parseAssignments(_ assignments: [String]) throws(UsageError) -> [(key: Stri
     var pairs: [(key: String, value: String)] = []
     for assignment in assignments {
         guard let eq = assignment.firstIndex(of: "="), eq != assignment.startIndex else {
-            throw UsageError("--set expects KEY=VALUE, got \"\(assignment)\"")
+            throw UsageError("--set expects KEY=VALUE, got \(quoted(assignment))")
         }
         pairs.append((String(assignment[..<eq]), String(assignment[assignment.index(after: eq)...])))
     }
@@ -126,28 +126,28 @@ func emit(_ text: String) {
     FileHandle.standardOutput.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
 }
 
-/// Left- or right-aligned table columns.
+/// Left- or right-aligned table columns. A left-aligned last column is not padded, so one wide
+/// cell costs its own length, not its width times the number of rows.
 func table(_ rows: [[String]], rightAligned: Set<Int> = []) -> String {
     guard let width = rows.map(\.count).max() else { return "" }
     var widths = [Int](repeating: 0, count: width)
     for row in rows { for (j, cell) in row.enumerated() { widths[j] = max(widths[j], cell.count) } }
     return rows.map { row in
-        row.enumerated().map { j, cell in
+        var line = ""
+        for (j, cell) in row.enumerated() {
+            if j > 0 { line += "  " }
             let pad = String(repeating: " ", count: widths[j] - cell.count)
-            return rightAligned.contains(j) ? pad + cell : cell + pad
-        }.joined(separator: "  ").droppingTrailingSpaces
+            if rightAligned.contains(j) {
+                line += pad + cell
+            } else {
+                line += cell
+                if j < row.count - 1 { line += pad }
+            }
+        }
+        return line
     }.joined(separator: "\n")
 }
 
 func fixed(_ v: Double, _ digits: Int = 4) -> String {
     v.isFinite ? String(format: "%.\(digits)f", v) : "nan"
-}
-
-extension String {
-    /// The text without the spaces at its end (left-aligned last cells pad them).
-    var droppingTrailingSpaces: String {
-        var text = self
-        while text.last == " " { text.removeLast() }
-        return text
-    }
 }

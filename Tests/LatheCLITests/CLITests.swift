@@ -350,6 +350,25 @@ func expectError(_ result: CommandResult, status: Int32, containing fragment: St
         expectError(try lathe(["predict", "absent.lathe"], in: dir), status: 1, containing: "absent.lathe")
     }
 
+    /// Metadata is the file's to choose ("at least" DESIGN.md's keys): inspect shows any amount
+    /// of it as one short line per key, and a hostile key cannot forge lines or stall the table.
+    @Test func inspectShowsOddMetadataOneShortLineEach() throws {
+        let dir = try makeTemporaryDirectory()
+        #expect(try lathe(["train", "diabetes", "--model", "linreg", "--out", "m.lathe"], in: dir).status == 0)
+        var container = try SafeTensors(bytes: [UInt8](try Data(contentsOf: dir.appendingPathComponent("m.lathe"))), location: "m")
+        for k in 0..<2_000 { container.metadata["note\(k)"] = "short" }
+        container.metadata["long"] = String(repeating: "v", count: 1_000_000)
+        container.metadata["forged\nerror: line"] = "a\nb"
+        try Data(container.serialized()).write(to: dir.appendingPathComponent("odd.lathe"))
+        let result = try lathe(["inspect", "odd.lathe"], in: dir)
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines.contains { $0.hasPrefix("  forged\\nerror: line") && $0.hasSuffix("a\\nb") })
+        #expect(!lines.contains { $0.hasPrefix("error") })
+        #expect(lines.allSatisfy { $0.count < 1_100 }, "longest line: \(lines.map(\.count).max() ?? 0)")
+        #expect(lines.count > 2_000)
+    }
+
     @Test func badPredictionInputIsStatusOne() throws {
         let dir = try makeTemporaryDirectory()
         #expect(try lathe(["train", "diabetes", "--model", "linreg", "--out", "m.lathe"], in: dir).status == 0)

@@ -53,7 +53,7 @@ func loadError(_ path: String, columns: ColumnOptions = ColumnOptions()) -> Inpu
         ("a,target\n1,2\nnan,3\n", "d.csv:3", "not a finite number"),
         ("a,target\n1,2\ninf,3\n", "d.csv:3", "not a finite number"),
         ("a,target\n1,2\n2,NaN\n", "d.csv:3", "not finite"),
-        ("a,b\n1,2\n", "d.csv", "no target column \"target\" (columns: a, b)"),
+        ("a,b\n1,2\n", "d.csv", "no target column \"target\" (columns: \"a\", \"b\")"),
         ("", "d.csv", "file is empty"),
         ("a,target\n", "d.csv", "no data rows"),
         ("a,a,target\n1,2,3\n", "d.csv:1", "appears twice"),

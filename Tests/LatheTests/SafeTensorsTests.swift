@@ -143,4 +143,57 @@ func container(header: String, data: [UInt8] = [], claimedLength: UInt64? = nil)
         #expect(decodeWith { $0.tensors["intercept"] = Tensor([Double.nan], shape: [1]) }?.message.contains("NaN") == true)
         #expect(decodeWith { $0.tensors["coef"] = Tensor([Int64](repeating: 0, count: 10), shape: [1, 10]) } != nil)
     }
+
+    /// Files whose parts no longer agree: each loaded would predict differently from the model
+    /// that was saved, so each is refused.
+    @Test func metadataAndTensorsMustDescribeTheSameModel() async throws {
+        let good = try SafeTensors(bytes: try await sampleModelBytes(), location: "m")
+        func message(_ base: SafeTensors = good, _ change: (inout SafeTensors) -> Void) -> String? {
+            var copy = base
+            change(&copy)
+            do { _ = try ModelFile.decode(copy.serialized(), location: "m"); return nil } catch { return error.message }
+        }
+        #expect(message { _ in } == nil)
+        // The scaler step deleted from the metadata, its tensors left behind.
+        #expect(message { $0.metadata["pipeline"] = "[]" }?.contains("tensor \"scaler.mean\" is not part of this model") == true)
+        #expect(message { $0.tensors["extra"] = Tensor([1.0], shape: [1]) }?.contains("\"extra\"") == true)
+        // A subnormal scale passes "finite and > 0" but its reciprocal is infinite.
+        #expect(message { $0.tensors["scaler.scale"] = Tensor([Double](repeating: 5e-324, count: 10), shape: [10]) }?
+            .contains("scaler.scale") == true)
+        // Duplicate keys: which one wins differs between JSON readers.
+        #expect(message { $0.metadata["params"] = "{\"alpha\": 1.0, \"alpha\": 100.0}" }?.contains("not valid JSON") == true)
+
+        let iris = try Dataset.load("iris")
+        let tree = try await ModelSpec(name: "tree", task: .classification).fit(iris)
+        let classifier = ModelFile.container(for: tree, created: Date(timeIntervalSince1970: 0))
+        #expect(message(classifier) { _ in } == nil)
+        #expect(message(classifier) { $0.metadata["task"] = "regression" }?.contains("classes") == true)
+
+        let minMax = try await ModelSpec(name: "ridge", task: .regression, assignments: [("scaler", "minmax")])
+            .fit(try Dataset.load("diabetes").rows(Array(0..<60)))
+        let scaled = ModelFile.container(for: minMax, created: Date(timeIntervalSince1970: 0))
+        #expect(message(scaled) { _ in } == nil)
+        #expect(message(scaled) { $0.tensors["scaler.scale"] = Tensor([Double](repeating: 0, count: 10), shape: [10]) }?
+            .contains("scaler.scale") == true)
+    }
+
+    /// Names a hostile file makes up come back quoted on one short line, however long or odd.
+    @Test func echoedNamesStayOnOneShortLine() async throws {
+        let good = try SafeTensors(bytes: try await sampleModelBytes(), location: "m")
+        let hostile = "x\nerror: forged line\u{202E}" + String(repeating: "y", count: 100_000)
+        var copy = good
+        copy.metadata["pipeline"] = JSONValue.array([.object(["step": .string(hostile), "params": .object([:])])]).jsonText
+        do {
+            _ = try ModelFile.decode(copy.serialized(), location: "m")
+            Issue.record("a made-up pipeline step loaded")
+        } catch {
+            #expect(error.message.contains("(\"x\\nerror: forged line\\u{202e}yyy"), "\(error.message.prefix(200))")
+            #expect(!error.message.contains("\n") && error.message.count < 200, "\(error.message.prefix(200))")
+        }
+        #expect(quoted("a\"b\\c\td") == "\"a\\\"b\\\\c\\td\"")
+        #expect(quoted(String(repeating: "é", count: 70)) == "\"" + String(repeating: "é", count: 64) + "…\"")
+        // One character of many combining marks is cut by scalars, not kept whole.
+        #expect(quoted("e" + String(repeating: "\u{301}", count: 10_000)).unicodeScalars.count == 67)
+        #expect(singleLine("{\"k\": \"v\"}\r\n", limit: 100) == "{\"k\": \"v\"}\\r\\n")
+    }
 }

@@ -80,7 +80,7 @@ public struct Dataset: Sendable {
     public func regressionTargets() throws(InputError) -> [Double] {
         guard let numbers = numericTargets else {
             let bad = targets.first { parseNumber($0) == nil } ?? ""
-            throw InputError("regression needs numeric targets, found \"\(bad)\"", at: name)
+            throw InputError("regression needs numeric targets, found \(quoted(bad))", at: name)
         }
         return numbers
     }
@@ -182,7 +182,7 @@ extension Dataset {
         var seen = Set<String>()
         for name in first.fields {
             guard seen.insert(name).inserted else {
-                throw InputError("column \"\(name)\" appears twice in the header", at: "\(location):\(first.line)")
+                throw InputError("column \(quoted(name)) appears twice in the header", at: "\(location):\(first.line)")
             }
         }
         return first.fields
@@ -190,7 +190,8 @@ extension Dataset {
 
     private static func columnIndex(_ name: String, in header: [String], role: String, location: String) throws(InputError) -> Int {
         guard let index = header.firstIndex(of: name) else {
-            throw InputError("no \(role) column \"\(name)\" (columns: \(header.joined(separator: ", ")))", at: location)
+            throw InputError("no \(role) column \(quoted(name)) (columns: \(header.prefix(20).map { quoted($0) }.joined(separator: ", "))\(header.count > 20 ? ", …" : ""))",
+                             at: location)
         }
         return index
     }
@@ -216,24 +217,24 @@ extension Dataset {
                 let trimmed = cell.trimmingCharacters(in: .whitespaces)
                 if c == targetIndex {
                     guard !trimmed.isEmpty else {
-                        throw InputError("column \(c + 1) (\"\(head[c])\"): empty target", at: "\(location):\(record.line)")
+                        throw InputError("column \(c + 1) (\(quoted(head[c]))): empty target", at: "\(location):\(record.line)")
                     }
                     if let v = Double(trimmed), !v.isFinite {
-                        throw InputError("column \(c + 1) (\"\(head[c])\"): target \"\(trimmed)\" is not finite",
+                        throw InputError("column \(c + 1) (\(quoted(head[c]))): target \(quoted(trimmed)) is not finite",
                                          at: "\(location):\(record.line)")
                     }
                     targets.append(trimmed)
                     continue
                 }
                 guard !trimmed.isEmpty else {
-                    throw InputError("column \(c + 1) (\"\(head[c])\"): empty cell", at: "\(location):\(record.line)")
+                    throw InputError("column \(c + 1) (\(quoted(head[c]))): empty cell", at: "\(location):\(record.line)")
                 }
                 guard let v = Double(trimmed) else {
-                    throw InputError("column \(c + 1) (\"\(head[c])\"): \"\(cell.prefix(40))\" is not a number",
+                    throw InputError("column \(c + 1) (\(quoted(head[c]))): \(quoted(cell, limit: 40)) is not a number",
                                      at: "\(location):\(record.line)")
                 }
                 guard v.isFinite else {
-                    throw InputError("column \(c + 1) (\"\(head[c])\"): \"\(trimmed)\" is not a finite number",
+                    throw InputError("column \(c + 1) (\(quoted(head[c]))): \(quoted(trimmed)) is not a finite number",
                                      at: "\(location):\(record.line)")
                 }
                 elements[r * width + j] = v
@@ -285,14 +286,14 @@ extension Dataset {
                 throw InputError("not a JSON object", at: "\(location):\(line)")
             }
             guard let text = object[columns.text]?.stringValue else {
-                throw InputError("key \"\(columns.text)\" is missing or not a string", at: "\(location):\(line)")
+                throw InputError("key \(quoted(columns.text)) is missing or not a string", at: "\(location):\(line)")
             }
             let labelText: String
             switch object[columns.label] {
             case let .string(s)?: labelText = s
             case let .integer(i)?: labelText = String(i)
             case let .number(d)? where d.isFinite: labelText = String(d)
-            case nil: throw InputError("no key \"\(columns.label)\"", at: "\(location):\(line)")
+            case nil: throw InputError("no key \(quoted(columns.label))", at: "\(location):\(line)")
             default: throw InputError("label is neither a string nor a number", at: "\(location):\(line)")
             }
             guard !labelText.isEmpty else { throw InputError("empty label", at: "\(location):\(line)") }

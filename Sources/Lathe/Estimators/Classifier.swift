@@ -200,7 +200,7 @@ public enum ClassWeight: Sendable, Equatable {
             return counts.map { $0 == 0 ? 1 : Double(y.count) / (Double(classes.count) * Double($0)) }
         case let .perClass(w):
             if let unknown = w.keys.sorted().first(where: { !classes.contains($0) }) {
-                throw .unsupportedInput("class_weight names \"\(unknown)\", which is not a class (classes: \(classes.joined(separator: ", ")))")
+                throw .unsupportedInput("class_weight names \(quoted(unknown)), which is not a class (classes: \(classes.joined(separator: ", ")))")
             }
             return classes.map { w[$0] ?? 1 }
         }

@@ -196,7 +196,7 @@ public struct Parameters: Sendable, Equatable {
         for (key, text) in assignments {
             guard let spec = specs.first(where: { $0.name == key }) else {
                 let valid = specs.map(\.name).joined(separator: ", ")
-                throw UsageError("unknown parameter \"\(key)\" for \(estimator) (valid: \(valid.isEmpty ? "none" : valid))")
+                throw UsageError("unknown parameter \(quoted(key)) for \(estimator) (valid: \(valid.isEmpty ? "none" : valid))")
             }
             do {
                 values[key] = try spec.parse(text)
@@ -213,10 +213,10 @@ public struct Parameters: Sendable, Equatable {
         guard let object = json.objectValue else { throw InputError("params is not a JSON object", at: location) }
         for (key, raw) in object {
             guard let spec = specs.first(where: { $0.name == key }) else {
-                throw InputError("unknown parameter \"\(key)\" in params", at: location)
+                throw InputError("unknown parameter \(quoted(key)) in params", at: location)
             }
             guard let value = spec.validate(raw) else {
-                throw InputError("invalid value for \"\(key)\" in params", at: location)
+                throw InputError("invalid value for \(quoted(key)) in params", at: location)
             }
             values[key] = value
         }
@@ -278,7 +278,7 @@ public struct Parameters: Sendable, Equatable {
     /// Sets a value in code, checked like a `--set` value.
     /// - Throws: `UsageError` when `name` is not declared or the value is out of range.
     public mutating func set(_ name: String, _ value: ParameterValue, specs: [ParameterSpec]) throws(UsageError) {
-        guard let spec = specs.first(where: { $0.name == name }) else { throw UsageError("unknown parameter \"\(name)\"") }
+        guard let spec = specs.first(where: { $0.name == name }) else { throw UsageError("unknown parameter \(quoted(name))") }
         guard let checked = spec.validate(value.json) else { throw UsageError("\(name)=\(value): expected \(spec.domain)") }
         values[name] = checked
     }

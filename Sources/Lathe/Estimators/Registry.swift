@@ -126,7 +126,7 @@ public enum EstimatorRegistry {
     /// - Throws: `UsageError` listing the known names.
     public static func entry(named name: String) throws(UsageError) -> EstimatorEntry {
         guard let entry = entries.first(where: { $0.name == name }) else {
-            throw UsageError("unknown model \"\(name)\" (known: \(names.joined(separator: ", ")))")
+            throw UsageError("unknown model \(quoted(name)) (known: \(names.joined(separator: ", ")))")
         }
         return entry
     }

@@ -7,7 +7,7 @@ public struct RankingMetric: Sendable, Equatable {
     public init(_ name: String, task: Task) throws(UsageError) {
         let known = task == .classification ? ClassificationMetrics.names + ["log_loss", "roc_auc"] : RegressionMetrics.names
         guard known.contains(name) else {
-            throw UsageError("unknown metric \"\(name)\" for \(task.rawValue) (known: \(known.joined(separator: ", ")))")
+            throw UsageError("unknown metric \(quoted(name)) for \(task.rawValue) (known: \(known.joined(separator: ", ")))")
         }
         self.name = name
     }
@@ -55,7 +55,7 @@ public enum ModelComparison {
                              assignments: [(key: String, value: String)] = []) throws(UsageError) -> [ModelSpec] {
         let pipelineKeys = Set(PipelineSpec.allSpecs.map(\.name))
         if let key = assignments.first(where: { !pipelineKeys.contains($0.key) })?.key {
-            throw UsageError("compare takes pipeline settings only, not \"\(key)\" (use lathe cv --model NAME --set \(key)=... for one model)")
+            throw UsageError("compare takes pipeline settings only, not \(quoted(key)) (use lathe cv --model NAME --set \(key)=... for one model)")
         }
         let entries: [EstimatorEntry]
         if let models {
@@ -91,11 +91,11 @@ public struct ParameterGrid: Sendable {
         var axes: [(key: String, values: [String])] = []
         for argument in arguments {
             guard let eq = argument.firstIndex(of: "="), eq != argument.startIndex else {
-                throw UsageError("--grid expects KEY=V1,V2,..., got \"\(argument)\"")
+                throw UsageError("--grid expects KEY=V1,V2,..., got \(quoted(argument))")
             }
             let key = String(argument[..<eq]), list = argument[argument.index(after: eq)...]
             let values = list.split(separator: list.contains(";") ? ";" : ",", omittingEmptySubsequences: false).map(String.init)
-            guard !values.contains(where: \.isEmpty) else { throw UsageError("--grid \(key) has an empty value in \"\(list)\"") }
+            guard !values.contains(where: \.isEmpty) else { throw UsageError("--grid \(key) has an empty value in \(quoted(list))") }
             guard !axes.contains(where: { $0.key == key }) else { throw UsageError("--grid \(key) is given twice") }
             axes.append((key, values))
         }

@@ -74,11 +74,14 @@ public enum ModelFile {
         guard try require("format") == format else { throw InputError("not a Lathe model (format is not \(format))", at: location) }
         let version = try require("format_version")
         guard version == formatVersion else {
-            throw InputError("model format version \(version) is not supported (this build reads \(formatVersion))", at: location)
+            throw InputError("model format version \(quoted(version)) is not supported (this build reads \(formatVersion))", at: location)
         }
         let name = try require("estimator")
         guard let taskName = Task(rawValue: try require("task")) else {
             throw InputError("metadata \"task\" must be classification or regression", at: location)
+        }
+        guard taskName == .classification || meta["classes"] == nil else {
+            throw InputError("metadata \"classes\" on a regression model (was the task changed?)", at: location)
         }
         let entry: EstimatorEntry
         let implementation: EstimatorImplementation
@@ -106,6 +109,12 @@ public enum ModelFile {
             }
         }
         let fitted = try implementation.load(container.tensors, parameters, classes, location)
+        // A tensor nothing reads means the metadata no longer describes the file (a scaler step
+        // deleted, say): loading it anyway would predict with a different model than was saved.
+        let used = Set(fitted.model.tensors().keys).union(pipeline.tensors().keys)
+        if let stray = container.tensors.keys.filter({ !used.contains($0) }).min() {
+            throw InputError("tensor \(quoted(stray)) is not part of this model (its metadata does not use it)", at: location)
+        }
         // Every stage must agree on the width it hands on.
         let inputWidth = pipeline.takesText ? nil : featureNames.count
         if pipeline.takesText, !featureNames.isEmpty {

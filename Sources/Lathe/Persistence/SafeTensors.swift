@@ -90,7 +90,7 @@ public struct SafeTensors: Sendable, Equatable {
         if let raw = header["__metadata__"] {
             guard let object = raw.objectValue else { throw fail("__metadata__ is not an object") }
             for (key, value) in object {
-                guard let s = value.stringValue else { throw fail("__metadata__ value for \"\(key)\" is not a string") }
+                guard let s = value.stringValue else { throw fail("__metadata__ value for \(quoted(key)) is not a string") }
                 metadata[key] = s
             }
         }
@@ -98,21 +98,21 @@ public struct SafeTensors: Sendable, Equatable {
         struct Entry { var name: String; var dtype: Tensor.DType; var shape: [Int]; var begin: Int; var end: Int }
         var entries: [Entry] = []
         for (name, raw) in header where name != "__metadata__" {
-            guard let info = raw.objectValue else { throw fail("tensor \"\(name)\": entry is not an object") }
-            guard let dtypeName = info["dtype"]?.stringValue else { throw fail("tensor \"\(name)\": no dtype") }
+            guard let info = raw.objectValue else { throw fail("tensor \(quoted(name)): entry is not an object") }
+            guard let dtypeName = info["dtype"]?.stringValue else { throw fail("tensor \(quoted(name)): no dtype") }
             guard let dtype = Tensor.DType(rawValue: dtypeName) else {
-                throw fail("tensor \"\(name)\": unsupported dtype \(dtypeName)")
+                throw fail("tensor \(quoted(name)): unsupported dtype \(quoted(dtypeName))")
             }
-            guard let shapeValues = info["shape"]?.arrayValue else { throw fail("tensor \"\(name)\": no shape") }
+            guard let shapeValues = info["shape"]?.arrayValue else { throw fail("tensor \(quoted(name)): no shape") }
             var shape: [Int] = []
             var count = 1
             for dimension in shapeValues {
                 guard let d = dimension.integerValue, d >= 0, let di = Int(exactly: d) else {
-                    throw fail("tensor \"\(name)\": shape entries must be non-negative integers")
+                    throw fail("tensor \(quoted(name)): shape entries must be non-negative integers")
                 }
                 let (product, overflow) = count.multipliedReportingOverflow(by: di)
                 guard !overflow, product <= dataLength else {
-                    throw fail("tensor \"\(name)\": shape \(shapeValues.compactMap(\.integerValue)) is larger than the file")
+                    throw fail("tensor \(quoted(name)): shape \(shapeValues.compactMap(\.integerValue)) is larger than the file")
                 }
                 count = product
                 shape.append(di)
@@ -120,13 +120,13 @@ public struct SafeTensors: Sendable, Equatable {
             guard let offsets = info["data_offsets"]?.arrayValue, offsets.count == 2,
                   let b64 = offsets[0].integerValue, let e64 = offsets[1].integerValue,
                   let begin = Int(exactly: b64), let end = Int(exactly: e64) else {
-                throw fail("tensor \"\(name)\": data_offsets must be two integers")
+                throw fail("tensor \(quoted(name)): data_offsets must be two integers")
             }
             guard begin >= 0, begin <= end, end <= dataLength else {
-                throw fail("tensor \"\(name)\": data_offsets [\(begin), \(end)] fall outside the \(dataLength) data bytes")
+                throw fail("tensor \(quoted(name)): data_offsets [\(begin), \(end)] fall outside the \(dataLength) data bytes")
             }
             guard end - begin == count * dtype.size else {
-                throw fail("tensor \"\(name)\": \(end - begin) bytes do not hold shape \(shape) of \(dtypeName)")
+                throw fail("tensor \(quoted(name)): \(end - begin) bytes do not hold shape \(shape) of \(quoted(dtypeName))")
             }
             entries.append(Entry(name: name, dtype: dtype, shape: shape, begin: begin, end: end))
         }
@@ -135,8 +135,8 @@ public struct SafeTensors: Sendable, Equatable {
         for entry in entries {
             guard entry.begin == expected else {
                 throw fail(entry.begin < expected
-                    ? "tensor \"\(entry.name)\" overlaps another tensor"
-                    : "gap in the data before tensor \"\(entry.name)\"")
+                    ? "tensor \(quoted(entry.name)) overlaps another tensor"
+                    : "gap in the data before tensor \(quoted(entry.name))")
             }
             expected = entry.end
         }

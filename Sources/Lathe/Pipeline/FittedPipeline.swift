@@ -161,9 +161,6 @@ public struct FittedPipeline: Sendable, Equatable {
         (vectorizer?.tensors() ?? [:]).merging(scaler?.tensors() ?? [:]) { a, _ in a }
     }
 
-    /// Tensor names a pipeline may own (so the model file can reject unknown tensors).
-    static let tensorNames: Set<String> = ["vocabulary.bytes", "vocabulary.offsets", "idf", "scaler.mean", "scaler.scale", "scaler.min"]
-
     /// Rebuilds a pipeline from a model file's `pipeline` metadata and tensors.
     /// - Throws: `InputError` at `location` for unknown steps, bad settings, or missing or
     ///   malformed tensors.
@@ -180,7 +177,7 @@ public struct FittedPipeline: Sendable, Equatable {
             }
             switch name {
             case "tfidf", "counts", "hashing":
-                guard k == 0 else { throw InputError("pipeline step \(k) (\"\(name)\"): a vectorizer must come first", at: location) }
+                guard k == 0 else { throw InputError("pipeline step \(k) (\(quoted(name))): a vectorizer must come first", at: location) }
                 textParameters = try Parameters(specs: PipelineSpec.textSpecs, json: params, location: location)
                 guard textParameters.string("vectorizer") == name else {
                     throw InputError("pipeline step \(name) has vectorizer=\(textParameters.string("vectorizer"))", at: location)
@@ -190,7 +187,7 @@ public struct FittedPipeline: Sendable, Equatable {
                 scalingParameters = try Parameters(specs: PipelineSpec.scalingSpecs, json: params, location: location)
                 hasScaler = true
             default:
-                throw InputError("pipeline step \(k) (\"\(name)\") is unknown or out of place", at: location)
+                throw InputError("pipeline step \(k) (\(quoted(name))) is unknown or out of place", at: location)
             }
         }
         let spec = PipelineSpec(text: textParameters, scaling: scalingParameters)
@@ -236,11 +233,19 @@ public struct FittedPipeline: Sendable, Equatable {
                 if let mean, let scale, mean.count != scale.count {
                     throw InputError("tensors scaler.mean and scaler.scale differ in length", at: location)
                 }
-                guard scale?.allSatisfy({ $0 > 0 }) ?? true else { throw InputError("tensor scaler.scale holds a value <= 0", at: location) }
+                // Fitting writes a feature's standard deviation, or 1 where it is zero: never a
+                // subnormal, whose reciprocal overflows.
+                guard scale?.allSatisfy({ $0 > 0 && $0.isNormal }) ?? true else {
+                    throw InputError("tensor scaler.scale holds a value that is not a positive normal number", at: location)
+                }
                 scaler = .standard(FittedStandardScaler(settings: s, mean: mean, scale: scale))
             case .minMax?:
                 let (scale, offset) = (try vector("scaler.scale"), try vector("scaler.min"))
                 guard scale.count == offset.count else { throw InputError("tensors scaler.scale and scaler.min differ in length", at: location) }
+                // (max - min of the range) / (max - min of the data), or that over 1 for a constant feature.
+                guard scale.allSatisfy({ $0 > 0 && $0.isNormal }) else {
+                    throw InputError("tensor scaler.scale holds a value that is not a positive normal number", at: location)
+                }
                 scaler = .minMax(FittedMinMaxScaler(scale: scale, offset: offset))
             case let .normalizer(norm)?:
                 scaler = .normalizer(norm)

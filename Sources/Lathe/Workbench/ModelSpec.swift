@@ -21,7 +21,7 @@ public struct ModelSpec: Sendable {
         let estimatorKeys = implementation.parameterSpecs.map(\.name)
         let pipelineKeys = PipelineSpec.allSpecs.map(\.name)
         if let unknown = assignments.first(where: { !estimatorKeys.contains($0.key) && !pipelineKeys.contains($0.key) }) {
-            throw UsageError("unknown parameter \"\(unknown.key)\" for \(name) (valid: "
+            throw UsageError("unknown parameter \(quoted(unknown.key)) for \(name) (valid: "
                 + (estimatorKeys.isEmpty ? "" : estimatorKeys.joined(separator: ", ") + "; ")
                 + "pipeline: " + pipelineKeys.joined(separator: ", ") + ")")
         }

@@ -167,7 +167,7 @@ public struct NeuralNetwork: Sendable, Equatable {
         let layerCount = hidden.count + 1
         let extra = tensors.keys.filter { $0.hasPrefix("layers.") }.count - 2 * layerCount
         guard extra == 0 else {
-            throw InputError("the model file's layers.* tensors do not match hidden_layer_sizes \(hidden)", at: location)
+            throw InputError("the model file's layers.* tensors do not match the \(hidden.count) hidden layers of hidden_layer_sizes", at: location)
         }
         var weights: [Matrix] = [], biases: [[Double]] = []
         var fanIn: Int?
