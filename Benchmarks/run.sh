@@ -3,6 +3,13 @@
 # .build-bench-venv), and runs Benchmarks/run.py with the given arguments.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The serving suite drives its servers with wrk (a Debian package), installed when missing.
+if [ $# -eq 0 ] || printf '%s\n' "$@" | grep -qx serve; then
+    if ! command -v wrk >/dev/null; then
+        SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
+        $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >&2
+    fi
+fi
 swift build -c release --product lathe-bench >&2
 swift build -c release --product lathe >&2
 if [ ! -x .build-bench-venv/bin/python ]; then
