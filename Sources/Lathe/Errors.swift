@@ -35,6 +35,8 @@ public enum FitError: Error, Sendable, Equatable, CustomStringConvertible {
     case nonFiniteFeatures
     case nonFiniteTargets
     case nonFiniteModel
+    /// The model's outputs overflowed for these inputs (finite, but far outside the training data).
+    case nonFiniteOutput
     case sparseInputUnsupported(estimator: String)
     case linearAlgebra(LinalgError)
     /// A vectorizer kept no terms (empty texts, or pruning by min_df/max_df/max_features).
@@ -50,6 +52,7 @@ public enum FitError: Error, Sendable, Equatable, CustomStringConvertible {
         case .nonFiniteFeatures: return "features contain NaN or infinity"
         case .nonFiniteTargets: return "targets contain NaN or infinity"
         case .nonFiniteModel: return "fitting produced non-finite coefficients (is the data badly scaled?)"
+        case .nonFiniteOutput: return "the model's output is not finite for these inputs (values far outside the training data?)"
         case let .sparseInputUnsupported(estimator): return "\(estimator) does not accept sparse features yet"
         case let .linearAlgebra(error): return error.description
         case let .emptyVocabulary(why): return "empty vocabulary: \(why)"

@@ -148,6 +148,10 @@ struct GridOptions: ParsableArguments {
     @Option(help: "The metric that picks the best combination (default: accuracy, or r2 for regression).")
     var metric: String?
 
+    func validate() throws {
+        if grid.isEmpty, metric != nil { throw UsageError("--metric ranks the combinations of a --grid search; give --grid too") }
+    }
+
     /// The outcome of a grid search: each combination's report, best first.
     struct Result {
         let dataset: String
@@ -199,6 +203,10 @@ struct GridOptions: ParsableArguments {
             progress.update(label, done: done, total: total)
         }
         let order = ranking.order(reports)
+        guard reports[order[0]].scores[ranking.name] != nil else {
+            throw UsageError("\(model.model) gives no \(ranking.name) here (log_loss needs probabilities, roc_auc two "
+                             + "classes or probabilities); rank by another --metric")
+        }
         for index in order where reports[index].unconvergedFolds > 0 {
             let combination = parameterGrid.combinations[index].map { "\($0.key)=\($0.value)" }.joined(separator: " ")
             warn("\(model.model) with \(combination) did not converge in \(reports[index].unconvergedFolds) of \(reports[index].folds) folds")
@@ -256,6 +264,7 @@ struct TrainCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
+        try OutputFile.check(out, notSameAs: [data.data])
         let (dataset, task) = try data.load()
         var spec = try model.spec(task: task)
         var searched: GridOptions.Result?
@@ -379,17 +388,14 @@ struct VectorizeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let pipeline = try PipelineSpec(assignments: try parseAssignments(assignments))
+        try OutputFile.check(out, notSameAs: [data.data])
         let progress = output.progress
         progress.update("loading", done: 0, total: 2)
         let (dataset, _) = try data.load()
         progress.update("vectorizing \(dataset.rowCount) rows", done: 1, total: 2)
         let container = try await FeatureFile.vectorize(dataset, pipeline: pipeline)
         progress.update("vectorized", done: 2, total: 2)
-        do {
-            try Data(container.serialized()).write(to: URL(fileURLWithPath: out), options: .atomic)
-        } catch {
-            throw InputError("cannot write: \(error.localizedDescription)", at: out)
-        }
+        try OutputFile.write(container.serialized(), to: out)
         let shape = container.metadata["shape"] ?? "[]"
         let stored = container.tensors["X.data"]?.elementCount ?? 0
         if output.json {

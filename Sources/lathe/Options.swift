@@ -81,6 +81,13 @@ struct SplitOptions: ParsableArguments {
     @Option(help: "Fits at once, each on one core (default: the number of cores). The scores do not depend on it.")
     var jobs: Int = Parallelism.coreCount
 
+    /// Checks every setting at parse time, so commands that split only sometimes (`train`
+    /// without `--grid`) refuse a bad one too rather than ignore it.
+    func validate() throws {
+        _ = try checkedJobs()
+        _ = try splitter(for: .regression)
+    }
+
     /// `--jobs`, checked.
     func checkedJobs() throws -> Int {
         guard jobs >= 1 else { throw UsageError("--jobs must be at least 1, got \(jobs)") }

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import Lathe
 import TestSupport
 import Testing
@@ -367,6 +370,60 @@ func expectError(_ result: CommandResult, status: Int32, containing fragment: St
         #expect(!lines.contains { $0.hasPrefix("error") })
         #expect(lines.allSatisfy { $0.count < 1_100 }, "longest line: \(lines.map(\.count).max() ?? 0)")
         #expect(lines.count > 2_000)
+    }
+
+    /// Slips found by auditing the tool with bad input: each is one line and a status, never a
+    /// crash, an hour of swapping, a silent NaN, or a FIFO or link replaced by a file.
+    @Test func slipsAreRefusedBeforeAnyWork() throws {
+        let dir = try makeTemporaryDirectory()
+        // Sizes no machine holds: refused before allocating (the product even overflows an Int).
+        expectError(try lathe(["cv", "iris", "--model", "mlp", "--set", "hidden_layer_sizes=1000000000000"]), status: 1,
+                    containing: "would take")
+        expectError(try lathe(["cv", "iris", "--model", "mlp", "--set", "hidden_layer_sizes=9223372036854775807"]), status: 1,
+                    containing: "more learned numbers than can be counted")
+        let sms = try String(contentsOf: repositoryRoot.appendingPathComponent("datasets/sms_spam/sms_spam.tsv"), encoding: .utf8)
+        try sms.split(whereSeparator: \.isNewline).prefix(201).joined(separator: "\n").write(to: dir.appendingPathComponent("t.tsv"), atomically: true, encoding: .utf8)
+        for model in ["logreg", "svm", "tree"] {
+            expectError(try lathe(["cv", "t.tsv", "--model", model, "--set", "vectorizer=hashing", "--set", "n_features=2147483647"], in: dir),
+                        status: 1, containing: "would take")
+        }
+
+        // --out: checked before the fit; what is there is replaced only when it is a regular file.
+        #expect(try lathe(["train", "iris", "--model", "logreg", "--out", "m.lathe"], in: dir).status == 0)
+        #expect(mkfifo(dir.appendingPathComponent("fifo").path, 0o600) == 0)
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("folder"), withIntermediateDirectories: false)
+        try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("link.lathe").path, withDestinationPath: "m.lathe")
+        try Data(contentsOf: repositoryRoot.appendingPathComponent("datasets/iris/iris.csv")).write(to: dir.appendingPathComponent("i.csv"))
+        for (out, fragment) in [("fifo", "FIFO"), ("folder", "directory"), ("link.lathe", "symbolic link"),
+                                ("missing/m.lathe", "does not exist"), ("i.csv", "input data file")] {
+            let data = out == "i.csv" ? "i.csv" : "iris"
+            expectError(try lathe(["train", data, "--model", "logreg", "--out", out], in: dir), status: 1, containing: fragment)
+        }
+        let kinds = ["fifo", "link.lathe"].map { name -> mode_t in
+            var info = stat()
+            return lstat(dir.appendingPathComponent(name).path, &info) == 0 ? info.st_mode & S_IFMT : 0
+        }
+        #expect(kinds == [S_IFIFO, S_IFLNK])
+        #expect(try String(contentsOf: dir.appendingPathComponent("i.csv"), encoding: .utf8).hasPrefix("sepal_length"))
+
+        // Settings a command would otherwise ignore, or a ranking it cannot make.
+        expectError(try lathe(["cv", "iris", "--model", "logreg", "--metric", "f1_macro"]), status: 2, containing: "--grid")
+        expectError(try lathe(["train", "iris", "--model", "logreg", "--folds", "0", "--out", "x.lathe"], in: dir), status: 2,
+                    containing: "--folds")
+        expectError(try lathe(["cv", "iris", "--model", "svm", "--grid", "C=1,2", "--metric", "log_loss"]), status: 2,
+                    containing: "gives no log_loss")
+        let hundred = (1...100).map(String.init).joined(separator: ",")
+        expectError(try lathe(["cv", "iris", "--model", "logreg", "--grid", "C=\(hundred)", "--grid", "tol=\(hundred)",
+                               "--grid", "max_iter=\(hundred)"]), status: 2, containing: "1000000 combinations")
+        expectError(try lathe(["cv", "iris", "--model", "logreg", "--grid", "C=1,1"]), status: 2, containing: "twice")
+
+        // Finite inputs whose outputs overflow: an error, not NaN passed off as an answer.
+        expectError(try lathe(["predict", "m.lathe"], stdin: "1e308,1e308,1e308,1e308\n", in: dir), status: 1, containing: "not finite")
+        var rows = try String(contentsOf: repositoryRoot.appendingPathComponent("datasets/diabetes/diabetes.csv"), encoding: .utf8)
+            .split(whereSeparator: \.isNewline).map(String.init)  // CRLF is one Character
+        rows[5] = "1e308" + rows[5].drop { $0 != "," }
+        try rows.joined(separator: "\n").write(to: dir.appendingPathComponent("huge.csv"), atomically: true, encoding: .utf8)
+        expectError(try lathe(["cv", "huge.csv", "--model", "linreg"], in: dir), status: 1, containing: "overflow")
     }
 
     @Test func badPredictionInputIsStatusOne() throws {

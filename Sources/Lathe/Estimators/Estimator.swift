@@ -1,3 +1,4 @@
+import Foundation
 import Linalg
 
 /// The features an estimator fits on or predicts from: dense or sparse (CSR), `rows × features`.
@@ -113,6 +114,39 @@ func validateFitInputs(_ x: FeatureMatrix, _ y: [Double], minimumSamples: Int = 
     guard x.rowCount >= minimumSamples else { throw .tooFewSamples(needed: minimumSamples, got: x.rowCount) }
     guard x.isFinite else { throw .nonFiniteFeatures }
     guard y.allSatisfy(\.isFinite) else { throw .nonFiniteTargets }
+}
+
+/// Refuses, before allocating, a fit whose learned numbers and their working copies would take
+/// more than half of this machine's memory: a slip such as `hidden_layer_sizes=100000000` or
+/// `n_features=2147483647` must be a one-line error, not an hour of swapping, an allocation
+/// failure or a trap on overflow.
+/// - Parameters:
+///   - blocks: the parameter blocks, each given by its dimensions (their product is its size).
+///   - copies: how many arrays of the total size the fit holds at once (the parameters, their
+///     gradient, an optimizer's state).
+///   - what: the estimator, for the message.
+/// - Throws: `FitError.unsupportedInput` saying how large the model would be.
+func checkParameterMemory(_ blocks: [[Int]], copies: Int, what: String) throws(FitError) {
+    let available = Double(ProcessInfo.processInfo.physicalMemory)
+    var total = 0
+    var overflow = false
+    for block in blocks {
+        var size = 1
+        for dimension in block {
+            let (product, o) = size.multipliedReportingOverflow(by: dimension)
+            size = product
+            overflow = overflow || o
+        }
+        let (sum, o) = total.addingReportingOverflow(size)
+        total = sum
+        overflow = overflow || o
+    }
+    let bytes = overflow ? Double.infinity : Double(total) * Double(copies * MemoryLayout<Double>.size)
+    guard bytes > available / 2 else { return }
+    let gigabytes = { (b: Double) in String(format: "%.1f GB", b / 1e9) }
+    guard !overflow else { throw .unsupportedInput("\(what) would hold more learned numbers than can be counted") }
+    throw .unsupportedInput("\(what) would take \(gigabytes(bytes)) (\(total) learned numbers, with the fit's working copies), "
+                            + "more than half of this machine's \(gigabytes(available)) of memory")
 }
 
 /// Checks prediction inputs against the fitted width.

@@ -71,6 +71,7 @@ public struct LinearSVC: Classifier, Equatable {
             throw FitError.unsupportedInput("C=\(c) is too small to compute with (the dual diagonal 1/C overflows)")
         }
         let problems = classCount == 2 ? [1] : Array(0..<classCount)
+        try checkParameterMemory([[problems.count, x.columnCount + 1]], copies: 2, what: "svm")
         let bias = fitIntercept ? interceptScaling : 0
         // One-vs-rest problems are independent: solve them on all cores, each with its own
         // seeded coordinate order, so the result does not depend on the thread count.

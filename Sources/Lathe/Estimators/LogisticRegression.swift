@@ -62,6 +62,9 @@ public struct LogisticRegression: Classifier, Equatable {
         guard (1 / (c * sampleWeights.reduce(0, +))).isFinite else {
             throw FitError.unsupportedInput("C=\(c) is too small to compute with (the penalty 1/C overflows)")
         }
+        // The coefficients, the gradient and L-BFGS's ten pairs of steps and gradient changes,
+        // before the objective's sparse transpose (row offsets per feature) is made.
+        try checkParameterMemory([[classCount == 2 ? 1 : classCount, x.columnCount + 1]], copies: 24, what: "logreg")
         let objective = LogisticObjective(x: x, y: y, classCount: classCount, sampleWeights: sampleWeights,
                                           c: penalty == .l2 ? c : .infinity, fitIntercept: fitIntercept)
         let k = objective.k, f = x.columnCount

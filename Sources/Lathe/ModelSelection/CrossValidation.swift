@@ -152,6 +152,10 @@ public enum CrossValidation {
                 return .nan
             }
             scores = RegressionMetrics.all(predicted: predicted, expected: split.test.map { values![$0] })
+            // Errors this large overflow their squares: finite but useless predictions, not a score.
+            guard scores.allSatisfy({ $0.0 != "rmse" && $0.0 != "mae" || $0.1.isFinite }) else {
+                throw FitError.unsupportedInput("a test fold's errors overflow a double (are the features badly scaled?)")
+            }
         }
         return FoldResult(scores: scores, fitSeconds: fitTime.seconds, predictSeconds: (clock.now - predictStart).seconds,
                           converged: model.converged)

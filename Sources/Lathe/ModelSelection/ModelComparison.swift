@@ -81,12 +81,16 @@ public enum ModelComparison {
 /// Grid search: every combination of a few values per setting, cross-validated on the same
 /// folds (scikit-learn's `GridSearchCV`).
 public struct ParameterGrid: Sendable {
+    /// The most combinations one search may make.
+    public static let maximumCombinations = 10_000
+
     /// Each setting with its candidate values, in command-line order.
     public let axes: [(key: String, values: [String])]
 
     /// Parses `KEY=V1,V2,...` arguments. Values that themselves hold commas (a layer list, an
     /// n-gram range) are separated by `;` instead: `hidden_layer_sizes=50;100,50`.
-    /// - Throws: `UsageError` for an argument without `=`, an empty value or a repeated key.
+    /// - Throws: `UsageError` for an argument without `=`, an empty or repeated value, a repeated
+    ///   key, or more than `maximumCombinations` combinations.
     public init(_ arguments: [String]) throws(UsageError) {
         var axes: [(key: String, values: [String])] = []
         for argument in arguments {
@@ -97,7 +101,13 @@ public struct ParameterGrid: Sendable {
             let values = list.split(separator: list.contains(";") ? ";" : ",", omittingEmptySubsequences: false).map(String.init)
             guard !values.contains(where: \.isEmpty) else { throw UsageError("--grid \(key) has an empty value in \(quoted(list))") }
             guard !axes.contains(where: { $0.key == key }) else { throw UsageError("--grid \(key) is given twice") }
+            guard Set(values).count == values.count else { throw UsageError("--grid \(key) lists a value twice in \(quoted(list))") }
             axes.append((key, values))
+        }
+        // Every combination is a cross-validation: a slip of the keyboard must not start a week of them.
+        let count = axes.reduce(1.0) { $0 * Double($1.values.count) }
+        guard count <= Double(Self.maximumCombinations) else {
+            throw UsageError("--grid makes \(Int(exactly: count).map(String.init) ?? "too many") combinations; at most \(Self.maximumCombinations)")
         }
         self.axes = axes
     }

@@ -34,15 +34,11 @@ public enum ModelFile {
                            tensors: model.fitted.model.tensors().merging(model.pipeline.tensors()) { a, _ in a })
     }
 
-    /// Writes `model` to `path` atomically (a partial file never replaces a good one).
+    /// Writes `model` to `path` atomically (a partial file never replaces a good one), as
+    /// `OutputFile.write` does.
     /// - Throws: `InputError` when the file cannot be written.
     public static func write(_ model: TrainedModel, to path: String) throws(InputError) {
-        let bytes = container(for: model).serialized()
-        do {
-            try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw InputError("cannot write the model file: \(error.localizedDescription)", at: path)
-        }
+        try OutputFile.write(container(for: model).serialized(), to: path)
     }
 
     /// Reads and checks the model file at `path`.

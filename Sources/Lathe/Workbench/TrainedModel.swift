@@ -178,11 +178,13 @@ public struct TrainedModel: Sendable {
     /// - Throws: `FitError` for a wrong feature count or non-finite values.
     public func predictBatch(transformed x: FeatureMatrix) throws -> PredictionBatch {
         switch fitted {
-        case let .regressor(r): return PredictionBatch(classes: [], predicted: [], scores: .values(try r.predict(x)))
+        case let .regressor(r): return PredictionBatch(classes: [], predicted: [], scores: .values(try finite(r.predict(x))))
         case let .classifier(c, classes):
             let predicted = try c.predictClasses(x)
-            if let p = try c.probabilities(x) { return PredictionBatch(classes: classes, predicted: predicted, scores: .probabilities(p)) }
-            return PredictionBatch(classes: classes, predicted: predicted, scores: .decision(try c.decisionFunction(x)))
+            if let p = try c.probabilities(x) {
+                return PredictionBatch(classes: classes, predicted: predicted, scores: .probabilities(try finite(p)))
+            }
+            return PredictionBatch(classes: classes, predicted: predicted, scores: .decision(try finite(c.decisionFunction(x))))
         }
     }
 
@@ -221,12 +223,12 @@ public struct TrainedModel: Sendable {
         let x = try await pipeline.transform(features)
         let predicted = try c.predictClasses(x).map { map[$0] }
         var probabilities: Matrix? = nil
-        if let p = try c.probabilities(x) {
+        if let p = try c.probabilities(x).map(finite) {
             var expanded = Matrix(rowCount: p.rowCount, columnCount: classes.count)
             for i in 0..<p.rowCount { for k in 0..<p.columnCount { expanded[i, map[k]] = p[i, k] } }
             probabilities = expanded
         }
-        var decision = try c.decisionFunction(x)
+        var decision = try finite(c.decisionFunction(x))
         if decision.columnCount > 1, own != classes {
             var expanded = Matrix(rowCount: decision.rowCount, columnCount: classes.count, repeating: -.infinity)
             for i in 0..<decision.rowCount { for k in 0..<decision.columnCount { expanded[i, map[k]] = decision[i, k] } }
@@ -296,4 +298,17 @@ public func inputLines(_ bytes: [UInt8], location: String) throws(InputError) ->
 func formatNumber(_ v: Double) -> String {
     if v == v.rounded(), abs(v) < 1e15 { return String(Int64(v)) }
     return "\(v)"
+}
+
+/// `values` when all are finite: inputs that are finite but far outside the training data can
+/// overflow a model's outputs, and a NaN probability or score must not pass for an answer.
+/// - Throws: `FitError.nonFiniteOutput`.
+private func finite(_ values: [Double]) throws(FitError) -> [Double] {
+    guard values.allSatisfy(\.isFinite) else { throw .nonFiniteOutput }
+    return values
+}
+
+private func finite(_ values: Matrix) throws(FitError) -> Matrix {
+    guard values.isFinite else { throw .nonFiniteOutput }
+    return values
 }

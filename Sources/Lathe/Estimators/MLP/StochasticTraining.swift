@@ -127,6 +127,10 @@ struct TrainedNetwork {
 /// - Throws: `FitError` when the loss turns NaN or infinite (too large a learning rate, or
 ///   unscaled features) or the validation split leaves fewer than 2 rows.
 func trainNetwork(_ x: FeatureMatrix, targets: Matrix, output: OutputActivation, settings: MLPTraining) throws -> TrainedNetwork {
+    let units = [x.columnCount] + settings.hiddenLayerSizes + [targets.columnCount]
+    // Weights and biases, their gradients, Adam's two moments and the best weights kept for
+    // early stopping.
+    try checkParameterMemory(zip(units, units.dropFirst()).flatMap { [[$0, $1], [$1]] }, copies: 5, what: "the MLP")
     var random = MersenneTwister(seed: UInt32(truncatingIfNeeded: settings.randomState))
     var network = NeuralNetwork(units: [x.columnCount] + settings.hiddenLayerSizes + [targets.columnCount],
                                 activation: settings.activation, output: output, random: &random)

@@ -90,6 +90,8 @@ public struct TreeGrowth: Sendable, Equatable {
 private func growTree<C: SplitCriterion>(_ x: FeatureMatrix, criterion: C, growth: TreeGrowth) throws(FitError)
     -> (tree: TreeStructure, featureImportances: [Double]) {
     var criterion = criterion
+    // Per feature: the sparse transpose's row offsets, the shuffled feature list, the importances.
+    try checkParameterMemory([[x.columnCount]], copies: 3, what: "the tree")
     let settings = try growth.settings(rows: x.rowCount, features: x.columnCount)
     func grow<Columns: TreeColumns>(_ columns: Columns) -> (TreeStructure, [Double]) {
         var columns = columns
