@@ -91,6 +91,8 @@ public enum PredictionServer {
             }
         } catch let error as IOError {
             throw InputError("cannot listen on \(configuration.host):\(configuration.port): \(String(cString: strerror(error.errnoCode)))")
+        } catch is SocketAddressError, is SocketAddressError.UnknownHost {
+            throw InputError("cannot listen on \(quoted(configuration.host)): not an address, nor a name this machine resolves")
         }
         logger.info("stopped")
     }

@@ -424,6 +424,10 @@ func expectError(_ result: CommandResult, status: Int32, containing fragment: St
         rows[5] = "1e308" + rows[5].drop { $0 != "," }
         try rows.joined(separator: "\n").write(to: dir.appendingPathComponent("huge.csv"), atomically: true, encoding: .utf8)
         expectError(try lathe(["cv", "huge.csv", "--model", "linreg"], in: dir), status: 1, containing: "overflow")
+
+        // A listening address that is neither an address nor a name: our words, not NIO's type name.
+        expectError(try lathe(["serve", "m.lathe", "--host", "no-such-host.invalid", "--port", "0"], in: dir), status: 1,
+                    containing: "not an address")
     }
 
     @Test func badPredictionInputIsStatusOne() throws {

@@ -211,7 +211,8 @@ public struct Parameters: Sendable, Equatable {
     public init(specs: [ParameterSpec], json: JSONValue, location: String) throws(InputError) {
         self.init(defaults: specs)
         guard let object = json.objectValue else { throw InputError("params is not a JSON object", at: location) }
-        for (key, raw) in object {
+        // In key order, so a file with several bad keys always names the same one first.
+        for (key, raw) in object.sorted(by: { $0.key < $1.key }) {
             guard let spec = specs.first(where: { $0.name == key }) else {
                 throw InputError("unknown parameter \(quoted(key)) in params", at: location)
             }

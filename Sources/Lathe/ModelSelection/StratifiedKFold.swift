@@ -36,7 +36,7 @@ public struct StratifiedKFold: Splitter, Equatable {
         var counts = [Int](repeating: 0, count: classCount)
         for c in encoded { counts[c] += 1 }
         if let smallest = counts.min(), smallest < foldCount {
-            throw UsageError("cannot make \(foldCount) stratified folds: the smallest class has only \(smallest) rows")
+            throw UsageError("cannot make \(foldCount) stratified folds: the smallest class has only \(smallest) row\(smallest == 1 ? "" : "s") (lower --folds)")
         }
         // Deal the sorted labels round-robin: fold i gets sorted[i], sorted[i + k], ...
         let sorted = encoded.sorted()
