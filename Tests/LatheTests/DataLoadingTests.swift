@@ -49,6 +49,7 @@ func loadError(_ path: String, columns: ColumnOptions = ColumnOptions()) -> Inpu
     @Test(arguments: [
         ("a,target\n1,2\n3\n", "d.csv:3", "expected 2 fields"),
         ("a,target\n1,2\nx,3\n", "d.csv:3", "\"x\" is not a number"),
+        ("a,target\n1,2\n0x10,3\n", "d.csv:3", "\"0x10\" is not a number"),
         ("a,target\n1,2\n,3\n", "d.csv:3", "empty cell"),
         ("a,target\n1,2\nnan,3\n", "d.csv:3", "not a finite number"),
         ("a,target\n1,2\ninf,3\n", "d.csv:3", "not a finite number"),

@@ -101,8 +101,15 @@ public struct Dataset: Sendable {
 /// Parses a finite decimal number the way the CSV loader does (surrounding blanks allowed).
 func parseNumber(_ text: some StringProtocol) -> Double? {
     let trimmed = text.trimmingCharacters(in: .whitespaces)
-    guard !trimmed.isEmpty, let v = Double(trimmed), v.isFinite else { return nil }
+    guard !trimmed.isEmpty, let v = decimalNumber(trimmed), v.isFinite else { return nil }
     return v
+}
+
+/// `Double(text)` without the hexadecimal forms (`0x10`, `0x1p3`) Swift also reads: a data
+/// file's `0x10` is an identifier to NumPy and pandas, not sixteen.
+func decimalNumber(_ text: some StringProtocol) -> Double? {
+    guard !text.utf8.contains(where: { $0 | 0x20 == UInt8(ascii: "x") }) else { return nil }
+    return Double(String(text))
 }
 
 /// Which columns of a data file to use.
@@ -219,7 +226,7 @@ extension Dataset {
                     guard !trimmed.isEmpty else {
                         throw InputError("column \(c + 1) (\(quoted(head[c]))): empty target", at: "\(location):\(record.line)")
                     }
-                    if let v = Double(trimmed), !v.isFinite {
+                    if let v = decimalNumber(trimmed), !v.isFinite {
                         throw InputError("column \(c + 1) (\(quoted(head[c]))): target \(quoted(trimmed)) is not finite",
                                          at: "\(location):\(record.line)")
                     }
@@ -229,7 +236,7 @@ extension Dataset {
                 guard !trimmed.isEmpty else {
                     throw InputError("column \(c + 1) (\(quoted(head[c]))): empty cell", at: "\(location):\(record.line)")
                 }
-                guard let v = Double(trimmed) else {
+                guard let v = decimalNumber(trimmed) else {
                     throw InputError("column \(c + 1) (\(quoted(head[c]))): \(quoted(cell, limit: 40)) is not a number",
                                      at: "\(location):\(record.line)")
                 }

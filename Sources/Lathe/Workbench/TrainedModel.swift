@@ -264,7 +264,7 @@ public struct TrainedModel: Sendable {
             }
             for (j, cell) in cells.enumerated() {
                 let trimmed = cell.trimmingCharacters(in: .whitespaces)
-                guard let v = Double(trimmed), v.isFinite else {
+                guard let v = decimalNumber(trimmed), v.isFinite else {
                     throw InputError("value \(j + 1) (\(quoted(trimmed, limit: 40))) is not a finite number", at: "\(location):\(i + 1)")
                 }
                 elements.append(v)
