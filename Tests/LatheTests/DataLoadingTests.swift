@@ -68,6 +68,22 @@ func loadError(_ path: String, columns: ColumnOptions = ColumnOptions()) -> Inpu
         #expect(!error.description.contains("\n"))
     }
 
+    /// Data that is not a regular file: a FIFO (`lathe cv <(zcat data.csv.gz)`) is read to its
+    /// end, and /dev/null is an empty file, not "permission denied".
+    @Test func fifosAndDevicesAreReadAsStreams() throws {
+        #expect(loadError("/dev/null")?.message.contains("empty") == true)
+        let fifo = try makeTemporaryDirectory().appendingPathComponent("stream.csv").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let writer = Thread {
+            guard let handle = FileHandle(forWritingAtPath: fifo) else { return }
+            handle.write(Data("a,b,target\n1,2,0\n3,4,1\n5,6,0\n".utf8))
+            try? handle.close()
+        }
+        writer.start()
+        let data = try Dataset.load(fifo)
+        #expect(data.rowCount == 3 && data.targets == ["0", "1", "0"])
+    }
+
     @Test func invalidUTF8SaysWhere() throws {
         var bytes = Array("a,target\n1,2\n".utf8)
         bytes += [UInt8(ascii: "3"), 0xC3, 0x28, UInt8(ascii: ","), UInt8(ascii: "4"), 0x0A]

@@ -321,8 +321,15 @@ func readFile(_ path: String, missing: String = "no such file") throws(InputErro
         throw InputError(missing, at: path)
     }
     guard !isDirectory.boolValue else { throw InputError("is a directory, not a file", at: path) }
-    guard let data = FileManager.default.contents(atPath: path) else {
-        throw InputError("cannot read the file (permission denied?)", at: path)
+    guard access(path, R_OK) == 0 else { throw InputError("cannot read the file: permission denied", at: path) }
+    // contents(atPath:) reads regular files only; a FIFO or a device (`<(zcat data.csv.gz)`,
+    // /dev/null) is opened once and read to its end instead.
+    var info = stat()
+    let regular = stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFREG
+    guard let data = regular
+            ? FileManager.default.contents(atPath: path)
+            : (try? FileHandle(forReadingFrom: URL(fileURLWithPath: path)))?.readDataToEndOfFile() else {
+        throw InputError("cannot read the file", at: path)
     }
     return [UInt8](data)
 }
