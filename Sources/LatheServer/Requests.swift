@@ -85,8 +85,9 @@ enum RequestDecoder {
             }
             shape.append(Int(n))
         }
-        // Errors echo the shape asked for, cut short if a hostile body made it long.
-        let shownShape = shape.count <= 4 ? "\(shape)" : "[\(shape[0]), \(shape[1]), … (\(shape.count) dimensions)]"
+        // Errors echo the shape asked for, cut short if a hostile body made it long; built only
+        // for an error, not for every request.
+        func shownShape() -> String { shape.count <= 4 ? "\(shape)" : "[\(shape[0]), \(shape[1]), … (\(shape.count) dimensions)]" }
         if case let .object(parameters)? = tensor["parameters"], parameters["binary_data_size"] != nil {
             throw .badRequest("binary tensor data is not supported: send JSON data (binary_data=False)")
         }
@@ -98,19 +99,19 @@ enum RequestDecoder {
         if model.takesText {
             guard datatype == "BYTES" else { throw .badRequest("input \"text\" must have datatype BYTES, got \(quoted(datatype, limit: 16))") }
             guard shape.count == 1 || (shape.count == 2 && shape[1] == 1) else {
-                throw .badRequest("input \"text\" must have shape [n] or [n, 1], got \(shownShape)")
+                throw .badRequest("input \"text\" must have shape [n] or [n, 1], got \(shownShape())")
             }
-            guard data.count == rows else { throw .badRequest("input \"text\" has shape \(shownShape) but \(data.count) values") }
+            guard data.count == rows else { throw .badRequest("input \"text\" has shape \(shownShape()) but \(data.count) values") }
             input = PredictionInput(features: .text(try texts(data, what: "text")), count: rows)
         } else {
             guard ["FP64", "FP32", "INT64", "INT32"].contains(datatype) else {
                 throw .badRequest("input \"features\" must have datatype FP64 (or FP32, INT64, INT32), got \(quoted(datatype, limit: 16))")
             }
             guard shape.count == 2, shape[1] == model.inputWidth else {
-                throw .badRequest("input \"features\" must have shape [n, \(model.inputWidth)], got \(shownShape)")
+                throw .badRequest("input \"features\" must have shape [n, \(model.inputWidth)], got \(shownShape())")
             }
             guard data.count == rows * model.inputWidth else {
-                throw .badRequest("input \"features\" has shape \(shownShape) but \(data.count) values")
+                throw .badRequest("input \"features\" has shape \(shownShape()) but \(data.count) values")
             }
             var elements: [Double] = []
             elements.reserveCapacity(data.count)

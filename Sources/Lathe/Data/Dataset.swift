@@ -316,17 +316,13 @@ extension Dataset {
 /// - Parameter missing: the message for a path that does not exist.
 /// - Throws: `InputError` for a missing path, a directory or an unreadable file.
 func readFile(_ path: String, missing: String = "no such file") throws(InputError) -> [UInt8] {
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-        throw InputError(missing, at: path)
-    }
-    guard !isDirectory.boolValue else { throw InputError("is a directory, not a file", at: path) }
+    var info = stat()
+    guard stat(path, &info) == 0 else { throw InputError(missing, at: path) }
+    guard info.st_mode & S_IFMT != S_IFDIR else { throw InputError("is a directory, not a file", at: path) }
     guard access(path, R_OK) == 0 else { throw InputError("cannot read the file: permission denied", at: path) }
     // contents(atPath:) reads regular files only; a FIFO or a device (`<(zcat data.csv.gz)`,
     // /dev/null) is opened once and read to its end instead.
-    var info = stat()
-    let regular = stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFREG
-    guard let data = regular
+    guard let data = info.st_mode & S_IFMT == S_IFREG
             ? FileManager.default.contents(atPath: path)
             : (try? FileHandle(forReadingFrom: URL(fileURLWithPath: path)))?.readDataToEndOfFile() else {
         throw InputError("cannot read the file", at: path)

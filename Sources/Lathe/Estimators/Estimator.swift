@@ -141,10 +141,10 @@ func checkParameterMemory(_ blocks: [[Int]], copies: Int, what: String) throws(F
         total = sum
         overflow = overflow || o
     }
-    let bytes = overflow ? Double.infinity : Double(total) * Double(copies * MemoryLayout<Double>.size)
+    guard !overflow else { throw .unsupportedInput("\(what) would hold more learned numbers than can be counted") }
+    let bytes = Double(total) * Double(copies * MemoryLayout<Double>.size)
     guard bytes > available / 2 else { return }
     let gigabytes = { (b: Double) in String(format: "%.1f GB", b / 1e9) }
-    guard !overflow else { throw .unsupportedInput("\(what) would hold more learned numbers than can be counted") }
     throw .unsupportedInput("\(what) would take \(gigabytes(bytes)) (\(total) learned numbers, with the fit's working copies), "
                             + "more than half of this machine's \(gigabytes(available)) of memory")
 }

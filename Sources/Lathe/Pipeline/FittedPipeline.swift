@@ -197,6 +197,15 @@ public struct FittedPipeline: Sendable, Equatable {
             }
             return v
         }
+        // Either scaler's scale: a standard deviation (1 where it is zero) or the ratio of the
+        // range to the data's spread, never a subnormal, whose reciprocal overflows.
+        func scale() throws(InputError) -> [Double] {
+            let v = try vector("scaler.scale")
+            guard v.allSatisfy({ $0 > 0 && $0.isNormal }) else {
+                throw InputError("tensor scaler.scale holds a value that is not a positive normal number", at: location)
+            }
+            return v
+        }
         var vectorizer: FittedTextVectorizer? = nil
         if hasText {
             let settings: TextVectorizer
@@ -229,23 +238,14 @@ public struct FittedPipeline: Sendable, Equatable {
             switch spec.scaler {
             case let .standard(s)?:
                 let mean = s.withMean ? try vector("scaler.mean") : nil
-                let scale = s.withStd ? try vector("scaler.scale") : nil
+                let scale = s.withStd ? try scale() : nil
                 if let mean, let scale, mean.count != scale.count {
                     throw InputError("tensors scaler.mean and scaler.scale differ in length", at: location)
                 }
-                // Fitting writes a feature's standard deviation, or 1 where it is zero: never a
-                // subnormal, whose reciprocal overflows.
-                guard scale?.allSatisfy({ $0 > 0 && $0.isNormal }) ?? true else {
-                    throw InputError("tensor scaler.scale holds a value that is not a positive normal number", at: location)
-                }
                 scaler = .standard(FittedStandardScaler(settings: s, mean: mean, scale: scale))
             case .minMax?:
-                let (scale, offset) = (try vector("scaler.scale"), try vector("scaler.min"))
+                let (scale, offset) = (try scale(), try vector("scaler.min"))
                 guard scale.count == offset.count else { throw InputError("tensors scaler.scale and scaler.min differ in length", at: location) }
-                // (max - min of the range) / (max - min of the data), or that over 1 for a constant feature.
-                guard scale.allSatisfy({ $0 > 0 && $0.isNormal }) else {
-                    throw InputError("tensor scaler.scale holds a value that is not a positive normal number", at: location)
-                }
                 scaler = .minMax(FittedMinMaxScaler(scale: scale, offset: offset))
             case let .normalizer(norm)?:
                 scaler = .normalizer(norm)
