@@ -7,7 +7,8 @@
    sides) served by `lathe serve` and by `flask_app.py` (a pickled scikit-learn pipeline,
    `model.predict`), both on loopback, driven by wrk: single-instance requests and 100-instance
    batches, 64 connections, 20 s each (5 s with --quick); then the batches again at 8
-   connections, where a batch's latency is its own work rather than the queue of 63 others.
+   connections, where a batch's latency is its own work rather than the queue of 63 others;
+   and GET /healthz at 64 connections, the floor of every row (no model, no body).
 2. Hostile: 10,000 malformed or hostile requests (random bytes, deep JSON nesting, 10 MB
    strings, wrong types, raw garbage that is not HTTP) to `lathe serve`: every answer must be
    a 4xx, the server must stay up, and its resident memory is sampled throughout.
@@ -98,11 +99,13 @@ def rss_mib(pid):
 
 
 def wrk(port, path, body, seconds, connections=64):
-    """Requests/s, p50 and p99 (ms), socket errors and non-2xx responses of one wrk run."""
+    """Requests/s, p50 and p99 (ms), socket errors and non-2xx responses of one wrk run: a POST
+    of `body`, or a GET when it is None."""
     script = os.path.join(WORK, "wrk-body.lua")
     with open(script, "w") as f:
-        f.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n')
-        f.write("wrk.body = " + json.dumps(body) + "\n")
+        if body is not None:
+            f.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n')
+            f.write("wrk.body = " + json.dumps(body) + "\n")
     # One wrk thread: the client shares the two cores with the server, and a second thread only
     # takes CPU from whichever server it measures.
     out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script,
@@ -134,6 +137,8 @@ def load_benchmark(lathe_model, sklearn_pickle, texts, seconds):
             wrk(flask_port, "/predict", body, 2, connections)
             results[name] = (wrk(lathe_port, "/v1/models/spam:predict", body, seconds, connections),
                              wrk(flask_port, "/predict", body, seconds, connections))
+        # The floor under every row: the same server and client with no model and no body.
+        health = wrk(lathe_port, "/healthz", None, seconds)
     finally:
         lathe_status = stop(lathe_proc)
         stop(flask_proc)
@@ -150,6 +155,9 @@ def load_benchmark(lathe_model, sklearn_pickle, texts, seconds):
         out.append(f"| {name} | Flask | {fl['rps']:.0f} | {fl['p50']:.2f} | {fl['p99']:.2f} | {fl['errors']} | {fl['non2xx']} | |")
         if la["errors"] or la["non2xx"]:
             failures.append(f"Lathe had errors or non-2xx responses ({name})")
+    out += ["", f"For reference, `GET /healthz` (no model, no body) on the same Lathe server, 64 connections: "
+            f"{health['rps']:.0f} requests/s, p50 {health['p50']:.2f} ms, p99 {health['p99']:.2f} ms: what wrk, the "
+            "HTTP layer and this machine's scheduling cost with no prediction at all."]
     if lathe_status != 0:
         failures.append(f"lathe serve exited with {lathe_status} on SIGTERM")
     return out, failures, results

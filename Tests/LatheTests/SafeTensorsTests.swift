@@ -157,6 +157,9 @@ func container(header: String, data: [UInt8] = [], claimedLength: UInt64? = nil)
         // The scaler step deleted from the metadata, its tensors left behind.
         #expect(message { $0.metadata["pipeline"] = "[]" }?.contains("tensor \"scaler.mean\" is not part of this model") == true)
         #expect(message { $0.tensors["extra"] = Tensor([1.0], shape: [1]) }?.contains("\"extra\"") == true)
+        // A scaler step that scales nothing, its tensors left behind.
+        #expect(message { $0.metadata["pipeline"] = "[{\"step\": \"scaler\", \"params\": {\"scaler\": \"none\"}}]" }?
+            .contains("scaler=none") == true)
         // A subnormal scale passes "finite and > 0" but its reciprocal is infinite.
         #expect(message { $0.tensors["scaler.scale"] = Tensor([Double](repeating: 5e-324, count: 10), shape: [10]) }?
             .contains("scaler.scale") == true)

@@ -29,9 +29,18 @@ public func maxAbsoluteDifference(_ actual: [Double], _ expected: [Double]) -> D
 public let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-/// A fresh temporary directory.
+/// The folder holding this test process's temporary directories, removed when it exits.
+private let temporaryRootPath = FileManager.default.temporaryDirectory
+    .appendingPathComponent("lathe-tests-\(UUID().uuidString)").path
+private let temporaryRoot: URL = {
+    // Tests share no teardown hook; at exit every test is over, and nothing it wrote is needed.
+    atexit { try? FileManager.default.removeItem(atPath: temporaryRootPath) }
+    return URL(fileURLWithPath: temporaryRootPath)
+}()
+
+/// A fresh temporary directory (under one per-process folder, removed when the tests exit).
 public func makeTemporaryDirectory() throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("lathe-tests-\(UUID().uuidString)")
+    let url = temporaryRoot.appendingPathComponent(UUID().uuidString)
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
 }

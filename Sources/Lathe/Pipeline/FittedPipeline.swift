@@ -250,7 +250,8 @@ public struct FittedPipeline: Sendable, Equatable {
             case let .normalizer(norm)?:
                 scaler = .normalizer(norm)
             case nil:
-                break
+                // A saved model without a scaler has no scaler step: this one was edited.
+                throw InputError("pipeline step scaler has scaler=none", at: location)
             }
         }
         if let width = vectorizer?.featureCount, let scalerWidth = scaler?.featureCount, width != scalerWidth {
