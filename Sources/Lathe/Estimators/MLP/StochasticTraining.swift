@@ -132,8 +132,7 @@ func trainNetwork(_ x: FeatureMatrix, targets: Matrix, output: OutputActivation,
     // early stopping.
     try checkParameterMemory(zip(units, units.dropFirst()).flatMap { [[$0, $1], [$1]] }, copies: 5, what: "the MLP")
     var random = MersenneTwister(seed: UInt32(truncatingIfNeeded: settings.randomState))
-    var network = NeuralNetwork(units: [x.columnCount] + settings.hiddenLayerSizes + [targets.columnCount],
-                                activation: settings.activation, output: output, random: &random)
+    var network = NeuralNetwork(units: units, activation: settings.activation, output: output, random: &random)
     var x = x, targets = targets
     var validation: (x: FeatureMatrix, targets: Matrix)?
     if settings.earlyStopping {
