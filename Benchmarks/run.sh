@@ -3,6 +3,8 @@
 # .build-bench-venv), and runs Benchmarks/run.py with the given arguments.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The Debian packages Lathe links against (the Makefile's list), installed when missing.
+make --no-print-directory deps >&2
 # The serving suite drives its servers with wrk (a Debian package), installed when missing.
 if [ $# -eq 0 ] || printf '%s\n' "$@" | grep -qx serve; then
     if ! command -v wrk >/dev/null; then
