@@ -91,8 +91,8 @@ public enum JSONValue: Sendable, Equatable, Codable {
         }
     }
 
-    /// A number as `jsonText` writes it (`null` for NaN and infinities).
-    static func writeNumber(_ d: Double, to out: inout [UInt8]) {
+    /// Appends `d` as `jsonText` writes it (`null` for NaN and infinities).
+    public static func writeNumber(_ d: Double, to out: inout [UInt8]) {
         guard d.isFinite else {
             out.append(contentsOf: "null".utf8)
             return
@@ -114,8 +114,8 @@ public enum JSONValue: Sendable, Equatable, Codable {
         mutating func _writeASCII(_ buffer: UnsafeBufferPointer<UInt8>) { bytes.append(contentsOf: buffer) }
     }
 
-    /// A JSON string literal: runs of bytes that need no escape are copied whole.
-    static func writeString(_ s: String, to out: inout [UInt8]) {
+    /// Appends `s` as a JSON string literal: runs of bytes that need no escape are copied whole.
+    public static func writeString(_ s: String, to out: inout [UInt8]) {
         var s = s
         s.withUTF8 { bytes in
             out.append(UInt8(ascii: "\""))

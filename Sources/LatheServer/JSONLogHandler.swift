@@ -34,20 +34,26 @@ public struct JSONLogHandler: LogHandler {
         // as a JSONValue object: one line per request, on the request's own thread.
         var line: [UInt8] = []
         line.reserveCapacity(256)
-        func field(_ key: String, _ value: JSONValue) {
+        func key(_ name: String) {
             line.append(line.isEmpty ? UInt8(ascii: "{") : UInt8(ascii: ","))
-            JSONValue.string(key).write(to: &line)
+            JSONValue.writeString(name, to: &line)
             line.append(UInt8(ascii: ":"))
-            value.write(to: &line)
         }
         line.append(contentsOf: "{\"time\":\"".utf8)
         Self.writeTimestamp(to: &line)
         line.append(UInt8(ascii: "\""))
-        field("level", .string(event.level.rawValue))
-        field("message", .string(event.message.description))
-        if let error = event.error { field("error", .string("\(error)")) }
-        for key in fields.keys.sorted() where !Self.reservedKeys.contains(key) {
-            field(key, Self.json(fields[key]!))
+        key("level")
+        JSONValue.writeString(event.level.rawValue, to: &line)
+        key("message")
+        JSONValue.writeString(event.message.description, to: &line)
+        if let error = event.error {
+            key("error")
+            JSONValue.writeString("\(error)", to: &line)
+        }
+        // Sorted as pairs, so each value is not looked up again by its key.
+        for (name, value) in fields.sorted(by: { $0.key < $1.key }) where !Self.reservedKeys.contains(name) {
+            key(name)
+            Self.write(value, to: &line)
         }
         line.append(contentsOf: "}\n".utf8)
         sink.write(line)
@@ -56,18 +62,34 @@ public struct JSONLogHandler: LogHandler {
     /// Fields the handler writes itself; metadata of the same name would repeat them.
     private static let reservedKeys: Set<String> = ["time", "level", "message", "error"]
 
-    private static func json(_ value: Logger.Metadata.Value) -> JSONValue {
+    /// A metadata value as JSON, written in place: integers, doubles and booleans as JSON
+    /// numbers and literals, anything else as its description, a string.
+    private static func write(_ value: Logger.Metadata.Value, to line: inout [UInt8]) {
         switch value {
-        case let .string(s): return .string(s)
+        case let .string(s): JSONValue.writeString(s, to: &line)
         case let .stringConvertible(v):
             switch v {
-            case let i as Int: return .integer(Int64(i))
-            case let d as Double: return .number(d)
-            case let b as Bool: return .bool(b)
-            default: return .string(v.description)
+            case let i as Int: line.append(contentsOf: String(i).utf8)
+            case let d as Double: JSONValue.writeNumber(d, to: &line)
+            case let b as Bool: line.append(contentsOf: (b ? "true" : "false").utf8)
+            default: JSONValue.writeString(v.description, to: &line)
             }
-        case let .array(items): return .array(items.map(json))
-        case let .dictionary(members): return .object(members.mapValues(json))
+        case let .array(items):
+            line.append(UInt8(ascii: "["))
+            for (k, item) in items.enumerated() {
+                if k > 0 { line.append(UInt8(ascii: ",")) }
+                write(item, to: &line)
+            }
+            line.append(UInt8(ascii: "]"))
+        case let .dictionary(members):
+            line.append(UInt8(ascii: "{"))
+            for (k, (name, member)) in members.sorted(by: { $0.key < $1.key }).enumerated() {
+                if k > 0 { line.append(UInt8(ascii: ",")) }
+                JSONValue.writeString(name, to: &line)
+                line.append(UInt8(ascii: ":"))
+                write(member, to: &line)
+            }
+            line.append(UInt8(ascii: "}"))
         }
     }
 

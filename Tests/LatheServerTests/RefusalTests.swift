@@ -197,7 +197,9 @@ import Testing
         var handler = JSONLogHandler(sink: sink)
         handler.logLevel = .info
         handler.log(event: .init(level: .info, message: "request", metadata: ["status": .stringConvertible(404), "latency_ms": .stringConvertible(0.25),
-                                                                               "route": .string("/v2/models/{name}/infer")],
+                                                                               "route": .string("/v2/models/{name}/infer"),
+                                                                               "tags": .array([.string("a\"b"), .stringConvertible(true)]),
+                                                                               "extra": .dictionary(["b": .stringConvertible(2), "a": .string("x")])],
                                  source: nil, file: #fileID, function: #function, line: #line))
         sink.flush()
         close(fds[1])
@@ -207,6 +209,8 @@ import Testing
         #expect(line["status"] == .integer(404))
         #expect(line["latency_ms"] == .number(0.25))
         #expect(line["message"] == .string("request"))
+        #expect(line["tags"] == .array([.string("a\"b"), .bool(true)]))
+        #expect(line["extra"] == .object(["a": .string("x"), "b": .integer(2)]))
         #expect(line["time"]?.stringValue?.hasSuffix("Z") == true)
     }
 }
