@@ -8,7 +8,9 @@
    `model.predict`), both on loopback, driven by wrk: single-instance requests and 100-instance
    batches, 64 connections, 20 s each (5 s with --quick); then the batches again at 8
    connections, where a batch's latency is its own work rather than the queue of 63 others;
-   and GET /healthz at 64 connections, the floor of every row (no model, no body).
+   and GET /healthz at 64 connections, the floor of every row (no model, no body). Each row
+   says how much CPU time the hypervisor took meanwhile (steal), and an idle probe before the
+   servers start counts the machine's own stalls: on a shared virtual machine they set the p99s.
 2. Hostile: 10,000 malformed or hostile requests (random bytes, deep JSON nesting, 10 MB
    strings, wrong types, raw garbage that is not HTTP) to `lathe serve`: every answer must be
    a 4xx, the server must stay up, and its resident memory is sampled throughout.
@@ -98,6 +100,38 @@ def rss_mib(pid):
     return float("nan")
 
 
+def cpu_ticks():
+    """(steal, total) ticks of the whole machine so far, from /proc/stat: time the hypervisor
+    gave this machine's virtual CPUs to someone else, against all of it."""
+    with open("/proc/stat") as f:
+        fields = [int(v) for v in f.readline().split()[1:]]
+    return fields[7], sum(fields[:8])
+
+
+STALL_PROBE = """
+import sys, time
+end = time.perf_counter() + float(sys.argv[1])
+last, gaps = time.perf_counter(), []
+while last < end:
+    t = time.perf_counter()
+    if t - last > 1e-3:
+        gaps.append(t - last)
+    last = t
+print(sum(g > 5e-3 for g in gaps), sum(g > 1e-3 for g in gaps), max(gaps, default=0.0))
+"""
+
+
+def vcpu_stalls(seconds):
+    """Stalls of an idle machine: one spinning process per core notes each gap over 1 ms
+    between two clock reads (when its virtual CPU did not run). Returns the gaps over 5 ms
+    and over 1 ms per second and the longest gap (ms), over all cores."""
+    procs = [subprocess.Popen([sys.executable, "-c", STALL_PROBE, str(seconds)], stdout=subprocess.PIPE, text=True)
+             for _ in range(os.cpu_count() or 1)]
+    results = [proc.communicate()[0].split() for proc in procs]
+    return (sum(int(r[0]) for r in results) / seconds, sum(int(r[1]) for r in results) / seconds,
+            1e3 * max(float(r[2]) for r in results))
+
+
 def wrk(port, path, body, seconds, connections=64):
     """Requests/s, p50 and p99 (ms), socket errors and non-2xx responses of one wrk run: a POST
     of `body`, or a GET when it is None."""
@@ -108,8 +142,10 @@ def wrk(port, path, body, seconds, connections=64):
             f.write("wrk.body = " + json.dumps(body) + "\n")
     # One wrk thread: the client shares the two cores with the server, and a second thread only
     # takes CPU from whichever server it measures.
+    steal_before, total_before = cpu_ticks()
     out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script,
                           f"http://127.0.0.1:{port}{path}"], check=True, capture_output=True, text=True).stdout
+    steal_after, total_after = cpu_ticks()
 
     def ms(label):
         m = re.search(rf"^\s*{label}\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
@@ -120,10 +156,14 @@ def wrk(port, path, body, seconds, connections=64):
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "p50": ms("50%"), "p99": ms("99%"),
             "errors": errors, "non2xx": int(non2xx.group(1)) if non2xx else 0,
-            "requests": int(re.search(r"(\d+) requests in", out).group(1))}
+            "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+            "steal": 100 * (steal_after - steal_before) / max(1, total_after - total_before)}
 
 
 def load_benchmark(lathe_model, sklearn_pickle, texts, seconds):
+    # Before any server starts: how often this machine's virtual CPUs stop for milliseconds on
+    # their own. A request in flight on a stopped CPU waits as long, so this bounds the p99s below.
+    stalls = vcpu_stalls(10)
     single = json.dumps({"instances": [texts[0]]})
     batch = json.dumps({"instances": texts[:100]})
     lathe_proc, lathe_port = start_lathe(lathe_model, os.path.join(WORK, "serve-load.log"))
@@ -146,17 +186,20 @@ def load_benchmark(lathe_model, sklearn_pickle, texts, seconds):
            f"wrk, 1 thread, 64 connections (8 where the row says so), {seconds} s per run, both servers on loopback on the same 2 cores as wrk. "
            "Lathe: `lathe serve spam.lathe` (release build, access log to a file). Flask: `flask_app.py` "
            "(`app.run`, threaded; `model.predict` of the pickled pipeline; Werkzeug's request log to a file).", "",
-           "| Requests | Server | Requests/s | p50 (ms) | p99 (ms) | Errors | Non-2xx | Lathe / Flask req/s |",
-           "|---|---|---:|---:|---:|---:|---:|---:|"]
+           f"Before the servers started, idle for 10 s, this machine's virtual CPUs stopped for over 5 ms {stalls[0]:.1f} "
+           f"times a second and for over 1 ms {stalls[1]:.1f} times (the longest {stalls[2]:.1f} ms). Steal: the share of "
+           "the machine's CPU time the hypervisor took during the row's wrk run (/proc/stat).", "",
+           "| Requests | Server | Requests/s | p50 (ms) | p99 (ms) | Errors | Non-2xx | Steal | Lathe / Flask req/s |",
+           "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     failures = []
     for name, (la, fl) in results.items():
         ratio = la["rps"] / fl["rps"]
-        out.append(f"| {name} | Lathe | {la['rps']:.0f} | {la['p50']:.2f} | {la['p99']:.2f} | {la['errors']} | {la['non2xx']} | {ratio:.1f}× |")
-        out.append(f"| {name} | Flask | {fl['rps']:.0f} | {fl['p50']:.2f} | {fl['p99']:.2f} | {fl['errors']} | {fl['non2xx']} | |")
+        out.append(f"| {name} | Lathe | {la['rps']:.0f} | {la['p50']:.2f} | {la['p99']:.2f} | {la['errors']} | {la['non2xx']} | {la['steal']:.1f}% | {ratio:.1f}× |")
+        out.append(f"| {name} | Flask | {fl['rps']:.0f} | {fl['p50']:.2f} | {fl['p99']:.2f} | {fl['errors']} | {fl['non2xx']} | {fl['steal']:.1f}% | |")
         if la["errors"] or la["non2xx"]:
             failures.append(f"Lathe had errors or non-2xx responses ({name})")
     out += ["", f"For reference, `GET /healthz` (no model, no body) on the same Lathe server, 64 connections: "
-            f"{health['rps']:.0f} requests/s, p50 {health['p50']:.2f} ms, p99 {health['p99']:.2f} ms: what wrk, the "
+            f"{health['rps']:.0f} requests/s, p50 {health['p50']:.2f} ms, p99 {health['p99']:.2f} ms, steal {health['steal']:.1f}%: what wrk, the "
             "HTTP layer and this machine's scheduling cost with no prediction at all."]
     if lathe_status != 0:
         failures.append(f"lathe serve exited with {lathe_status} on SIGTERM")
